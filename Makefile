@@ -1,0 +1,44 @@
+# People and CI use only these targets; each wraps one command. uv is installed with pip if absent.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-unit lint fmt bench up down clean
+
+help:
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+install: ## install uv (if missing) and the locked dependencies into .venv
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet 'uv>=0.5'
+	@$(UV) sync --frozen --quiet
+
+run: install ## start the whole system (and the dev stand-ins) and print the URLs
+	$(UV) run --frozen python tools/run.py
+
+test: install ## the whole suite against a real RabbitMQ and PostgreSQL
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-unit: install ## unit tests only: no network
+	$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
+
+lint: install ## ruff, formatting, mypy --strict, import contracts
+	$(UV) run --frozen ruff check . && \
+	$(UV) run --frozen ruff format --check . && \
+	$(UV) run --frozen mypy libs tools && \
+	$(UV) run --frozen lint-imports
+
+fmt: install ## format and autofix
+	$(UV) run --frozen ruff format . && $(UV) run --frozen ruff check --fix .
+
+bench: install ## throughput of libs/messaging beside raw aio-pika (JSON lines, then a table)
+	$(UV) run --frozen python -m benchmarks
+
+up: ## the system in Docker Compose (needs a Docker engine)
+	docker compose -f deploy/compose.yml up --build --detach --wait
+
+down:
+	docker compose -f deploy/compose.yml down
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache test-artifacts

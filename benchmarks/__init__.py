@@ -1,0 +1,1 @@
+"""`make bench`: throughput figures measured side by side in one run (medians)."""

@@ -1,0 +1,23 @@
+"""Runs every bench part in one process; one JSON line per figure, then a table."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from benchmarks import messaging_bench
+from benchmarks._support import RUNS, Figure, scratch_vhost, table
+
+
+async def main() -> int:
+    figures: list[Figure] = []
+    async with scratch_vhost() as url:
+        figures += await messaging_bench.run(url, RUNS)
+    for figure in figures:
+        print(figure.line(), flush=True)
+    print(table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

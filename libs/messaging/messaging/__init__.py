@@ -1,0 +1,1 @@
+"""paybus messaging: the one AMQP layer every service uses."""

@@ -1,0 +1,98 @@
+"""Operator CLI: `python -m messaging dlq list|show|replay|purge QUEUE`, `topology export|declare`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from urllib.parse import unquote, urlsplit
+
+from messaging import definitions, dlq
+from messaging.broker import Broker, connect
+from messaging.management import Management
+from messaging.topology import TOPOLOGY
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m messaging", description=__doc__)
+    parser.add_argument(
+        "--url", default=os.environ.get("AMQP_URL", DEFAULT_AMQP_URL), help="broker (AMQP_URL)"
+    )
+    parser.add_argument("--prefix", default="", help="topology name prefix (tests)")
+    parser.add_argument(
+        "--management-url",
+        default=os.environ.get("RABBITMQ_MANAGEMENT_URL"),
+        help="management API (default: AMQP_URL's host, port 15672)",
+    )
+    groups = parser.add_subparsers(dest="group", required=True)
+    dlq_cmd = groups.add_parser("dlq", help="dead-letter queues")
+    dlq_cmd.add_argument("action", choices=["list", "show", "replay", "purge"])
+    dlq_cmd.add_argument("queue", nargs="?", help="the consuming queue (or its .dlq)")
+    dlq_cmd.add_argument("--limit", type=int, default=None)
+    topo = groups.add_parser("topology", help="exchanges, queues and bindings")
+    topo.add_argument("action", choices=["export", "declare"])
+    topo.add_argument("-o", "--output", help="file for export (default: stdout)")
+    topo.add_argument("--vhost", default=None, help="vhost in the export (default: AMQP_URL's)")
+    return parser
+
+
+def _vhost(url: str) -> str:
+    path = urlsplit(url).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+async def _run_dlq(args: argparse.Namespace, broker: Broker) -> int:
+    if args.action == "list":
+        async with Management.for_amqp_url(args.url, args.management_url) as management:
+            for name, depth in (await dlq.depths(management, _vhost(args.url), args.prefix)).items():
+                print(f"{depth:8d}  {name}")
+        return 0
+    if not args.queue:
+        print(f"dlq {args.action} needs a QUEUE", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        for parked in await dlq.show(broker, args.queue, args.limit or 20):
+            print(json.dumps(parked.as_json(), indent=2))
+    elif args.action == "replay":
+        print(f"replayed {await dlq.replay(broker, args.queue, args.limit)} messages")
+    else:
+        print(f"purged {await dlq.purge(broker, args.queue)} messages")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    document = definitions.export(TOPOLOGY, vhost=args.vhost or _vhost(args.url), prefix=args.prefix)
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _main(args: argparse.Namespace) -> int:
+    broker = await connect(args.url, name="messaging-cli", prefix=args.prefix)
+    try:
+        if args.group == "topology":
+            await broker.declare()
+            print("topology declared")
+            return 0
+        return await _run_dlq(args, broker)
+    finally:
+        await broker.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.group == "topology" and args.action == "export":
+        return _export(args)
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,205 @@
+"""Consumer runner: typed dispatch, ack after the handler, retries through delay queues, then the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
+
+from messaging._wire import Handler, Handlers, PublishFailed
+from messaging.event import Event, InvalidMessage, parse
+from messaging.topology import DEFAULT, Queue, queue_arguments
+
+if TYPE_CHECKING:
+    from messaging.broker import Broker
+
+log = logging.getLogger(__name__)
+D = TypeVar("D")
+ATTEMPT = "x-attempt"
+_DROP = {"x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"}
+_ACK_LOST = (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, ConnectionError)
+
+
+def _text(value: object, limit: int = 1000) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Consumer(Generic[D]):
+    """Consumes one queue; each message is acked only after its handler returned (or it was parked)."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        queue: Queue,
+        handlers: Handlers[D],
+        deps: D,
+        *,
+        prefetch: int,
+        name: str | None,
+    ) -> None:
+        self._broker = broker
+        self._queue = queue
+        self._name = broker.prefix + queue.name
+        self._handlers: dict[str, tuple[type[Event], Handler[D]]] = {
+            model.routing_key: (model, handler) for model, handler in handlers.items()
+        }
+        self._deps = deps
+        self._prefetch = prefetch
+        self._tag_name = name
+        self._channel: AbstractChannel | None = None
+        self._amqp_queue: AbstractQueue | None = None
+        self._tag: ConsumerTag | None = None
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def queue_name(self) -> str:
+        return self._name
+
+    async def start(self) -> None:
+        self._channel = await self._broker.channel(prefetch=self._prefetch)
+        args = queue_arguments(self._queue, self._broker.prefix)
+        self._amqp_queue = await self._channel.declare_queue(self._name, durable=True, arguments=args)
+        self._tag = await self._amqp_queue.consume(self._on_message, consumer_tag=self._tag_name)
+        log.info("consuming %s (prefetch %d)", self._name, self._prefetch)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Graceful drain: stop taking messages, finish the ones in flight, then close the channel."""
+        if self._amqp_queue is not None and self._tag is not None:
+            try:
+                await self._amqp_queue.cancel(self._tag)
+            except _ACK_LOST:
+                log.warning("cancel of %s failed; the channel is going away anyway", self._name)
+        for _ in range(3):  # let tasks aio-pika already created for delivered messages start
+            await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            log.warning("%d messages still in flight on %s after %.0fs", self._active, self._name, grace)
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+
+    async def __aenter__(self) -> Consumer[D]:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        self._active += 1
+        self._idle.clear()
+        try:
+            await self._process(message)
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        stats = self._broker.stats
+        stats.consumed += 1
+        entry = self._handlers.get(message.type or "")
+        if entry is None:
+            if not message.type:
+                await self._park(message, "message has no type property", attempt=1)
+                return
+            stats.ignored += 1  # a type this consumer does not handle: not its business
+            await self._ack(message)
+            return
+        model, handler = entry
+        try:
+            envelope = parse(message.body, model)
+        except InvalidMessage as exc:
+            await self._park(message, f"invalid body: {exc}", attempt=1)
+            return
+        started = time.perf_counter()
+        try:
+            await handler(envelope, self._deps)
+        except Exception as exc:
+            await self._retry_or_park(message, exc)
+            return
+        finally:
+            stats.handler_seconds += time.perf_counter() - started
+        await self._ack(message)
+
+    async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
+        attempt = _attempt(message)
+        error = f"{type(exc).__name__}: {exc}"
+        if attempt >= self._queue.max_attempts:
+            log.error(
+                "%s: message %s failed %d times, parked: %s", self._name, message.message_id, attempt, error
+            )
+            await self._park(message, error, attempt=attempt)
+            return
+        log.warning(
+            "%s: message %s (correlation %s) failed attempt %d: %s",
+            self._name,
+            message.message_id,
+            message.correlation_id,
+            attempt,
+            error,
+        )
+        headers = {**self._copied_headers(message), ATTEMPT: attempt + 1, "x-last-error": _text(error)}
+        target = self._broker.prefix + self._queue.retry_name(attempt)
+        if await self._forward(message, target, headers):
+            self._broker.stats.retried += 1
+
+    async def _park(self, message: AbstractIncomingMessage, reason: str, *, attempt: int) -> None:
+        headers = {
+            **self._copied_headers(message),
+            "x-error": _text(reason),
+            "x-attempts": attempt,
+            "x-queue": self._name,
+            "x-failed-at": datetime.now(UTC).isoformat(),
+        }
+        headers.pop(ATTEMPT, None)
+        if await self._forward(message, self._name + ".dlq", headers):
+            self._broker.stats.dead_lettered += 1
+
+    def _copied_headers(self, message: AbstractIncomingMessage) -> dict[str, Any]:
+        headers = {k: v for k, v in (message.headers or {}).items() if k not in _DROP}
+        headers.setdefault("x-original-exchange", message.exchange or "")
+        headers.setdefault("x-original-routing-key", message.routing_key or "")
+        return headers
+
+    async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> bool:
+        """Copy to another queue with confirm, then ack; if that fails the broker dead-letters it."""
+        meta = {
+            "message_id": message.message_id or "",
+            "type": message.type or "",
+            "correlation_id": message.correlation_id or "",
+            "timestamp": message.timestamp,
+        }
+        try:
+            await self._broker.publish_raw(DEFAULT.name, queue, message.body, meta, headers)
+        except PublishFailed as exc:
+            log.error(
+                "%s: could not move %s to %s (%s); rejecting", self._name, message.message_id, queue, exc
+            )
+            await self._settle(message.reject(requeue=False))
+            return False
+        await self._ack(message)
+        return True
+
+    async def _ack(self, message: AbstractIncomingMessage) -> None:
+        await self._settle(message.ack())
+
+    async def _settle(self, settle: Any) -> None:
+        try:
+            await settle
+        except _ACK_LOST:
+            # The channel went away: the broker will redeliver; the inbox absorbs the repeat.
+            log.warning("%s: ack lost with the channel; the message will be redelivered", self._name)
+
+
+def _attempt(message: AbstractIncomingMessage) -> int:
+    value = (message.headers or {}).get(ATTEMPT, 1)
+    return value if isinstance(value, int) and value > 0 else 1

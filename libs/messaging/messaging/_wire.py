@@ -1,0 +1,63 @@
+"""Wire-level pieces shared by the publisher and the consumer: AMQP message shape, errors, counters."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import aio_pika
+from aio_pika.abc import DeliveryMode
+
+from messaging.event import Envelope, Event
+
+D = TypeVar("D")
+Handler = Callable[[Envelope[Any], D], Awaitable[None]]
+Handlers = Mapping[type[Event], Handler[D]]
+
+
+class PublishFailed(Exception):
+    """The broker did not confirm a message in time; it may or may not have been delivered."""
+
+
+class PublishRefused(PublishFailed):
+    """The broker refused this user access to the exchange (ACCESS_REFUSED)."""
+
+
+class Unroutable(PublishFailed):
+    """A mandatory message matched no queue: nothing received it."""
+
+
+@dataclass
+class Stats:
+    published: int = 0
+    publish_retries: int = 0
+    consumed: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    ignored: int = 0
+    handler_seconds: float = 0.0
+    by_queue: dict[str, int] = field(default_factory=dict)
+
+
+def message(
+    body: bytes,
+    *,
+    message_id: str,
+    type: str,
+    correlation_id: str,
+    timestamp: datetime | None = None,
+    headers: Mapping[str, Any] | None = None,
+) -> aio_pika.Message:
+    """An AMQP message as ARCHITECTURE.md fixes it: JSON, persistent, with ids, type and time."""
+    return aio_pika.Message(
+        body,
+        content_type="application/json",
+        delivery_mode=DeliveryMode.PERSISTENT,
+        message_id=message_id,
+        correlation_id=correlation_id,
+        type=type,
+        timestamp=timestamp or datetime.now(UTC),
+        headers=dict(headers or {}),
+    )

@@ -1,0 +1,219 @@
+"""connect(), publish(), consume(): the only aio-pika code of paybus, with confirms and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+
+from messaging._consumer import Consumer
+from messaging._declare import declare_plan
+from messaging._wire import Handler, Handlers, PublishFailed, PublishRefused, Stats, Unroutable, message
+from messaging.event import Envelope
+from messaging.topology import (
+    DEFAULT,
+    TOPOLOGY,
+    Queue,
+    Topology,
+    delay_exchange,
+    delay_routing_key,
+)
+
+__all__ = [
+    "Broker",
+    "Consumer",
+    "Handler",
+    "Handlers",
+    "PublishFailed",
+    "PublishRefused",
+    "Publisher",
+    "Stats",
+    "Unroutable",
+    "connect",
+    "message",
+]
+
+log = logging.getLogger(__name__)
+D = TypeVar("D")
+_TRANSIENT = (
+    aiormq.exceptions.AMQPConnectionError,
+    aiormq.exceptions.ChannelInvalidStateError,
+    aiormq.exceptions.ChannelClosed,
+    asyncio.TimeoutError,
+    ConnectionError,
+)
+
+
+class Publisher(Protocol):
+    """The port services depend on; Broker is the real one, testing.InMemoryBroker the fake."""
+
+    async def publish(self, envelope: Envelope[Any], *, headers: Mapping[str, Any] | None = None) -> None: ...
+
+    async def send(self, envelope: Envelope[Any], queue: Queue, *, delay: float = 0.0) -> None: ...
+
+
+class Broker:
+    """One robust connection per process, a confirm channel for publishing, consumers on their own."""
+
+    def __init__(
+        self,
+        connection: AbstractRobustConnection,
+        channel: AbstractChannel,
+        *,
+        topology: Topology,
+        prefix: str,
+        max_in_flight: int,
+        publish_timeout: float,
+        retry_for: float,
+    ) -> None:
+        self.connection = connection
+        self.topology = topology
+        self.prefix = prefix
+        self.stats = Stats()
+        self._channel = channel
+        self._window = asyncio.Semaphore(max_in_flight)
+        self._publish_timeout = publish_timeout
+        self._retry_for = retry_for
+        self._exchanges: dict[str, AbstractExchange] = {}
+
+    async def declare(self) -> None:
+        """Declare the whole topology (idempotent)."""
+        channel = await self.connection.channel()  # a short-lived channel: nothing to restore later
+        try:
+            await declare_plan(channel, self.topology.plan(self.prefix))
+        finally:
+            await channel.close()
+
+    async def publish(self, envelope: Envelope[Any], *, headers: Mapping[str, Any] | None = None) -> None:
+        """Publish an event to every exchange its route names; return once each is confirmed."""
+        exchanges = self.topology.exchanges_for(type(envelope.data))
+        body = envelope.model_dump_json().encode()
+        for exchange in exchanges:
+            await self.publish_raw(self.prefix + exchange.name, envelope.type, body, envelope, headers)
+
+    async def send(self, envelope: Envelope[Any], queue: Queue, *, delay: float = 0.0) -> None:
+        """Put a message straight into a queue, now or after `delay` seconds (never earlier)."""
+        body = envelope.model_dump_json().encode()
+        target = self.prefix + queue.name
+        if delay <= 0:
+            await self.publish_raw(DEFAULT.name, target, body, envelope)
+            return
+        if not queue.scheduled:
+            raise ValueError(f"queue {queue.name} is not declared scheduled=True")
+        seconds = math.ceil(delay)
+        if seconds > self.topology.max_delay:
+            raise ValueError(f"delay {delay}s exceeds the maximum of {self.topology.max_delay}s")
+        levels = self.topology.delay_levels
+        exchange = delay_exchange(self.prefix, levels - 1)
+        key = delay_routing_key(levels, seconds, target)
+        await self.publish_raw(exchange, key, body, envelope, {"x-deliver-after": seconds})
+
+    async def publish_raw(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        meta: Envelope[Any] | Mapping[str, Any],
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Publish with confirm and mandatory; retry through connection losses until `retry_for`."""
+        if isinstance(meta, Envelope):
+            msg = message(
+                body,
+                message_id=str(meta.id),
+                type=meta.type,
+                correlation_id=meta.correlation_id,
+                timestamp=meta.occurred_at,
+                headers=headers,
+            )
+        else:
+            msg = message(
+                body,
+                message_id=meta["message_id"],
+                type=meta["type"],
+                correlation_id=meta["correlation_id"],
+                timestamp=meta.get("timestamp"),
+                headers=headers,
+            )
+        async with self._window:
+            await self._publish_confirmed(exchange, routing_key, msg)
+        self.stats.published += 1
+
+    async def _publish_confirmed(self, exchange: str, routing_key: str, msg: aio_pika.Message) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._retry_for
+        pause = 0.05
+        while True:
+            try:
+                target = await self._exchange(exchange)
+                await target.publish(msg, routing_key, mandatory=True, timeout=self._publish_timeout)
+                return
+            except aiormq.exceptions.PublishError as exc:
+                raise Unroutable(f"unroutable: exchange={exchange!r} routing_key={routing_key!r}") from exc
+            except aiormq.exceptions.DeliveryError as exc:
+                raise PublishFailed(f"broker refused the message: {exc}") from exc
+            except aiormq.exceptions.ChannelNotFoundEntity as exc:
+                raise Unroutable(f"no such exchange {exchange!r}") from exc
+            except aiormq.exceptions.ChannelAccessRefused as exc:
+                raise PublishRefused(f"not allowed to publish to {exchange!r}: {exc}") from exc
+            except _TRANSIENT as exc:
+                if loop.time() + pause > deadline:
+                    raise PublishFailed(f"not confirmed within {self._retry_for}s: {exc!r}") from exc
+                self.stats.publish_retries += 1
+                log.warning("publish to %r failed (%r); retrying in %.2fs", exchange, exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        if name == DEFAULT.name:
+            return self._channel.default_exchange
+        found = self._exchanges.get(name)
+        if found is None:
+            found = self._exchanges[name] = await self._channel.get_exchange(name, ensure=False)
+        return found
+
+    def consumer(
+        self, queue: Queue, handlers: Handlers[D], deps: D, *, prefetch: int = 64, name: str | None = None
+    ) -> Consumer[D]:
+        return Consumer(self, queue, handlers, deps, prefetch=prefetch, name=name)
+
+    async def channel(self, *, prefetch: int) -> AbstractChannel:
+        channel = await self.connection.channel(publisher_confirms=False)
+        await channel.set_qos(prefetch_count=prefetch)
+        return channel
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def connect(
+    url: str,
+    *,
+    name: str,
+    topology: Topology = TOPOLOGY,
+    prefix: str = "",
+    max_in_flight: int = 256,
+    publish_timeout: float = 10.0,
+    retry_for: float = 60.0,
+) -> Broker:
+    """A robust connection named after the service (it shows in the management UI)."""
+    connection = await aio_pika.connect_robust(
+        url, client_properties={"connection_name": f"{name}:{uuid.uuid4().hex[:6]}"}
+    )
+    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    return Broker(
+        connection,
+        channel,
+        topology=topology,
+        prefix=prefix,
+        max_in_flight=max_in_flight,
+        publish_timeout=publish_timeout,
+        retry_for=retry_for,
+    )

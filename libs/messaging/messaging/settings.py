@@ -1,0 +1,28 @@
+"""Settings every service shares (broker, database server); each service's Settings extends them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/paybus"
+
+
+class ServiceSettings(BaseSettings):
+    """Field names are the environment variables of ARCHITECTURE.md; defaults are the local values."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    amqp_url: str = DEFAULT_AMQP_URL
+    database_url: str = DEFAULT_DATABASE_URL
+
+    def database_dsn(self, service: str) -> str:
+        """DATABASE_URL's database name is a prefix: `<name>_<service>` is the service's own database."""
+        return service_database_dsn(self.database_url, service)
+
+
+def service_database_dsn(database_url: str, service: str) -> str:
+    parts = urlsplit(database_url)
+    prefix = parts.path.lstrip("/") or "paybus"
+    return urlunsplit((parts.scheme, parts.netloc, f"/{prefix}_{service}", parts.query, parts.fragment))

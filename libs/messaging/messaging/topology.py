@@ -1,0 +1,278 @@
+"""Every exchange, queue, binding, retry and dead-letter queue, as data; declared nowhere else."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from messaging.event import Event
+from messaging.events import orders as order_events
+from messaging.events import payments as payment_events
+
+__all__ = [
+    "BROADCAST",
+    "DEFAULT",
+    "ORDERS",
+    "PAYMENTS",
+    "TOPOLOGY",
+    "Binding",
+    "Exchange",
+    "ExchangeType",
+    "Queue",
+    "QueueType",
+    "Topology",
+]
+
+
+class ExchangeType(StrEnum):
+    TOPIC = "topic"
+    FANOUT = "fanout"
+    DIRECT = "direct"
+    HEADERS = "headers"
+
+
+class QueueType(StrEnum):
+    QUORUM = "quorum"
+    CLASSIC = "classic"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    name: str
+    type: ExchangeType
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == ""
+
+
+DEFAULT = Exchange("", ExchangeType.DIRECT)  # AMQP's default exchange: routes by queue name, never declared
+
+
+@dataclass(frozen=True)
+class Binding:
+    exchange: Exchange
+    routing_key: str = ""
+    arguments: tuple[tuple[str, str], ...] = ()  # headers exchanges: (("x-match", "all"), ("k", "v"))
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A durable queue. A consuming queue gets `<name>.retry.<n>` delay queues and `<name>.dlq`."""
+
+    name: str
+    binds: tuple[Binding, ...] = ()
+    type: QueueType = QueueType.QUORUM
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)  # seconds before attempts 2, 3, ...
+    dead_letter: bool = True
+    scheduled: bool = False  # may receive delayed messages through the delay levels
+    max_length: int | None = None
+    delivery_limit: int = 20  # quorum only: a message that kills its consumer this often is parked
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.retry_delays) + 1
+
+    def retry_name(self, attempt: int) -> str:
+        """The delay queue a message waits in after failing `attempt` (1-based)."""
+        return f"{self.name}.retry.{attempt}"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}.dlq"
+
+
+@dataclass(frozen=True)
+class ExchangeDecl:
+    name: str
+    type: ExchangeType
+
+
+@dataclass(frozen=True)
+class QueueDecl:
+    name: str
+    arguments: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class BindingDecl:
+    source: str
+    destination: str
+    destination_type: str  # "queue" or "exchange"
+    routing_key: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Exactly what to declare on a broker, in order: the single source for code and definitions."""
+
+    exchanges: tuple[ExchangeDecl, ...]
+    queues: tuple[QueueDecl, ...]
+    bindings: tuple[BindingDecl, ...]
+
+
+@dataclass(frozen=True)
+class Topology:
+    exchanges: tuple[Exchange, ...]
+    queues: tuple[Queue, ...]
+    routes: Mapping[type[Event], tuple[Exchange, ...]]
+    delay_levels: int = 18  # scheduled work up to 2**18 - 1 s (about 3 days), whole seconds
+
+    def queue(self, name: str) -> Queue:
+        for queue in self.queues:
+            if queue.name == name:
+                return queue
+        raise KeyError(name)
+
+    def exchanges_for(self, event: type[Event]) -> tuple[Exchange, ...]:
+        try:
+            return self.routes[event]
+        except KeyError:
+            raise LookupError(f"no route for {event.__name__}: add it to the topology's routes") from None
+
+    @property
+    def max_delay(self) -> int:
+        return int(2**self.delay_levels) - 1
+
+    def plan(self, prefix: str = "") -> Plan:
+        exchanges = [ExchangeDecl(prefix + x.name, x.type) for x in self.exchanges if not x.is_default]
+        queues: list[QueueDecl] = []
+        bindings: list[BindingDecl] = []
+        for queue in self.queues:
+            queues.extend(_queue_decls(queue, prefix))
+            bindings.extend(_bindings(queue, prefix, self.delay_levels))
+        if any(q.scheduled for q in self.queues):
+            delay = _delay_plan(prefix, self.delay_levels)
+            exchanges.extend(delay.exchanges)
+            queues.extend(delay.queues)
+            bindings.extend(delay.bindings)
+        return Plan(tuple(exchanges), tuple(queues), tuple(bindings))
+
+
+def _queue_args(queue: Queue, dead_letter_key: str | None, ttl: float | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {"x-queue-type": queue.type.value}
+    if dead_letter_key is not None:
+        args["x-dead-letter-exchange"] = ""
+        args["x-dead-letter-routing-key"] = dead_letter_key
+        if queue.type is QueueType.QUORUM:  # never drop a message on its way to the next queue
+            args["x-dead-letter-strategy"] = "at-least-once"
+            args["x-overflow"] = "reject-publish"
+    if ttl is not None:
+        args["x-message-ttl"] = math.ceil(ttl * 1000)
+    return args
+
+
+def queue_arguments(queue: Queue, prefix: str = "") -> dict[str, Any]:
+    """The arguments a consumer declares its queue with: the same as the plan's."""
+    return dict(_queue_decls(queue, prefix)[0].arguments)
+
+
+def _queue_decls(queue: Queue, prefix: str) -> list[QueueDecl]:
+    name = prefix + queue.name
+    if not queue.dead_letter:
+        return [QueueDecl(name, {"x-queue-type": queue.type.value})]
+    main = _queue_args(queue, f"{name}.dlq")
+    if queue.type is QueueType.QUORUM:
+        main["x-delivery-limit"] = queue.delivery_limit
+    if queue.max_length is not None:
+        main["x-max-length"] = queue.max_length
+    decls = [QueueDecl(name, main), QueueDecl(f"{name}.dlq", {"x-queue-type": queue.type.value})]
+    for attempt, delay in enumerate(queue.retry_delays, start=1):
+        decls.append(QueueDecl(f"{name}.retry.{attempt}", _queue_args(queue, name, ttl=delay)))
+    return decls
+
+
+def _bindings(queue: Queue, prefix: str, levels: int) -> list[BindingDecl]:
+    name = prefix + queue.name
+    out = [
+        BindingDecl(prefix + b.exchange.name, name, "queue", b.routing_key, dict(b.arguments))
+        for b in queue.binds
+        if not b.exchange.is_default
+    ]
+    if queue.scheduled:
+        out.append(
+            BindingDecl(delay_deliver_exchange(prefix), name, "queue", delay_binding_key(levels, name))
+        )
+    return out
+
+
+# Scheduled work: binary delay levels (NServiceBus's RabbitMQ design). Level n holds a message for
+# 2**n seconds in a queue whose TTL is the same for every message, so none waits behind a longer one.
+# The routing key spells the delay in bits, highest level first, then the target queue's name.
+
+
+def delay_exchange(prefix: str, level: int) -> str:
+    return f"{prefix}delay.level.{level:02d}"
+
+
+def delay_deliver_exchange(prefix: str) -> str:
+    return f"{prefix}delay.deliver"
+
+
+def delay_binding_key(levels: int, queue_name: str) -> str:
+    return ".".join(["*"] * levels + [queue_name])
+
+
+def delay_routing_key(levels: int, seconds: int, queue_name: str) -> str:
+    bits = [str((seconds >> level) & 1) for level in reversed(range(levels))]
+    return ".".join([*bits, queue_name])
+
+
+def _delay_plan(prefix: str, levels: int) -> Plan:
+    deliver = delay_deliver_exchange(prefix)
+    exchanges = [ExchangeDecl(delay_exchange(prefix, n), ExchangeType.TOPIC) for n in range(levels)]
+    exchanges.append(ExchangeDecl(deliver, ExchangeType.TOPIC))
+    queues, bindings = [], []
+    for n in range(levels):
+        name = delay_exchange(prefix, n)
+        below = delay_exchange(prefix, n - 1) if n else deliver
+        args: dict[str, Any] = {
+            "x-queue-type": "quorum",
+            "x-message-ttl": 2**n * 1000,
+            "x-dead-letter-exchange": below,  # no routing key: the bits travel on unchanged
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+        queues.append(QueueDecl(name, args))
+        stars = ["*"] * (levels - 1 - n)
+        bindings.append(BindingDecl(name, name, "queue", ".".join([*stars, "1", "#"])))
+        bindings.append(BindingDecl(name, below, "exchange", ".".join([*stars, "0", "#"])))
+    return Plan(tuple(exchanges), tuple(queues), tuple(bindings))
+
+
+# The application's topology: public exchanges of ARCHITECTURE.md and each service's own queues.
+
+PAYMENTS = Exchange("payments.events", ExchangeType.TOPIC)
+BROADCAST = Exchange("payments.broadcast", ExchangeType.FANOUT)
+ORDERS = Exchange("orders.events", ExchangeType.TOPIC)
+
+_PAYMENT_EVENTS: tuple[type[Event], ...] = (
+    payment_events.PaymentSucceeded,
+    payment_events.PaymentPending,
+    payment_events.PaymentFailed,
+    payment_events.PaymentExpired,
+    payment_events.PaymentRefunded,
+)
+_ORDER_EVENTS: tuple[type[Event], ...] = (
+    order_events.OrderCreated,
+    order_events.OrderPaid,
+    order_events.OrderCanceled,
+    order_events.OrderRefunded,
+)
+
+TOPOLOGY = Topology(
+    exchanges=(PAYMENTS, BROADCAST, ORDERS),
+    queues=(
+        Queue("orders.payments", binds=(Binding(PAYMENTS, "payment.*"),)),
+        Queue("notifier.payments", binds=(Binding(BROADCAST),)),
+        Queue("notifier.orders", binds=(Binding(ORDERS, "order.*"),)),
+    ),
+    routes={
+        **{event: (PAYMENTS, BROADCAST) for event in _PAYMENT_EVENTS},
+        **{event: (ORDERS,) for event in _ORDER_EVENTS},
+    },
+)

@@ -1,0 +1,89 @@
+"""The topology plan: public exchanges, retry and dead-letter queues, delay levels, export."""
+
+from __future__ import annotations
+
+from messaging import definitions
+from messaging.topology import (
+    TOPOLOGY,
+    Binding,
+    Exchange,
+    ExchangeType,
+    Queue,
+    QueueType,
+    Topology,
+    delay_binding_key,
+    delay_routing_key,
+)
+
+
+def test_public_exchanges_of_the_contract_are_declared() -> None:
+    plan = TOPOLOGY.plan()
+    kinds = {x.name: x.type for x in plan.exchanges}
+    assert kinds["payments.events"] is ExchangeType.TOPIC
+    assert kinds["payments.broadcast"] is ExchangeType.FANOUT
+    assert kinds["orders.events"] is ExchangeType.TOPIC
+
+
+def test_every_consuming_queue_has_retry_queues_and_a_dlq() -> None:
+    queues = {q.name: q.arguments for q in TOPOLOGY.plan().queues}
+    for queue in TOPOLOGY.queues:
+        main = queues[queue.name]
+        assert main["x-queue-type"] == "quorum"
+        assert main["x-dead-letter-routing-key"] == f"{queue.name}.dlq"
+        assert main["x-dead-letter-strategy"] == "at-least-once"
+        assert f"{queue.name}.dlq" in queues
+        ttls = [
+            queues[f"{queue.name}.retry.{i}"]["x-message-ttl"] for i in range(1, len(queue.retry_delays) + 1)
+        ]
+        assert ttls == sorted(ttls)
+        assert len(set(ttls)) == len(ttls)
+        for i in range(1, len(queue.retry_delays) + 1):
+            assert queues[f"{queue.name}.retry.{i}"]["x-dead-letter-routing-key"] == queue.name
+
+
+def test_classic_queues_are_selectable_and_skip_quorum_only_arguments() -> None:
+    q = Queue("c", type=QueueType.CLASSIC, retry_delays=(1.0,))
+    args = {d.name: d.arguments for d in Topology((), (q,), {}).plan().queues}
+    assert args["c"]["x-queue-type"] == "classic"
+    assert "x-delivery-limit" not in args["c"]
+    assert "x-dead-letter-strategy" not in args["c"]
+
+
+def test_prefix_isolates_every_name_but_not_routing_keys() -> None:
+    ex = Exchange("e", ExchangeType.TOPIC)
+    topo = Topology((ex,), (Queue("q", binds=(Binding(ex, "a.*"),)),), {})
+    plan = topo.plan("t1.")
+    assert {x.name for x in plan.exchanges} == {"t1.e"}
+    assert all(q.name.startswith("t1.") for q in plan.queues)
+    assert [(b.source, b.destination, b.routing_key) for b in plan.bindings] == [("t1.e", "t1.q", "a.*")]
+
+
+def test_delay_routing_key_spells_the_seconds_in_bits_then_the_queue() -> None:
+    assert delay_routing_key(4, 5, "orders.deadlines") == "0.1.0.1.orders.deadlines"
+    assert delay_routing_key(4, 0, "q") == "0.0.0.0.q"
+    assert delay_binding_key(4, "q") == "*.*.*.*.q"
+
+
+def test_delay_levels_chain_down_to_the_delivery_exchange() -> None:
+    topo = Topology((), (Queue("later", scheduled=True),), {}, delay_levels=3)
+    plan = topo.plan()
+    ttl = {q.name: q.arguments.get("x-message-ttl") for q in plan.queues if q.name.startswith("delay.")}
+    assert ttl == {"delay.level.00": 1000, "delay.level.01": 2000, "delay.level.02": 4000}
+    dlx = {q.name: q.arguments["x-dead-letter-exchange"] for q in plan.queues if q.name.startswith("delay.")}
+    assert dlx == {
+        "delay.level.00": "delay.deliver",
+        "delay.level.01": "delay.level.00",
+        "delay.level.02": "delay.level.01",
+    }
+    assert ("delay.deliver", "later", "*.*.*.later") in {
+        (b.source, b.destination, b.routing_key) for b in plan.bindings
+    }
+
+
+def test_export_is_a_definitions_document_of_the_same_plan() -> None:
+    doc = definitions.export(vhost="shop")
+    plan = TOPOLOGY.plan()
+    assert {x["name"] for x in doc["exchanges"]} == {x.name for x in plan.exchanges}
+    assert {q["name"] for q in doc["queues"]} == {q.name for q in plan.queues}
+    assert all(q["durable"] and q["vhost"] == "shop" for q in doc["queues"])
+    assert len(doc["bindings"]) == len(plan.bindings)

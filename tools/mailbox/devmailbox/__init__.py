@@ -1,0 +1,1 @@
+"""Dev-only SMTP mailbox with a web page."""

@@ -1,0 +1,1 @@
+"""Dev/test-only local Stripe stand-in."""

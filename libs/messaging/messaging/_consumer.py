@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
-from messaging._wire import Handler, Handlers, PublishFailed
+from messaging._wire import Handler, Handlers, Meta, PublishFailed
 from messaging.event import Event, InvalidMessage, parse
 from messaging.topology import DEFAULT, Queue, queue_arguments
 
@@ -172,7 +172,7 @@ class Consumer(Generic[D]):
 
     async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> bool:
         """Copy to another queue with confirm, then ack; if that fails the broker dead-letters it."""
-        meta = {
+        meta: Meta = {
             "message_id": message.message_id or "",
             "type": message.type or "",
             "correlation_id": message.correlation_id or "",

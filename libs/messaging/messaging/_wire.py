@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import aio_pika
 from aio_pika.abc import DeliveryMode
@@ -13,6 +13,29 @@ from aio_pika.abc import DeliveryMode
 from messaging.event import Envelope, Event
 
 D = TypeVar("D")
+
+
+class _MetaRequired(TypedDict):
+    message_id: str
+    type: str
+    correlation_id: str
+
+
+class Meta(_MetaRequired, total=False):
+    """The AMQP properties of a message, apart from its body."""
+
+    timestamp: datetime | None
+
+
+def meta_of(envelope: Envelope[Any]) -> Meta:
+    return {
+        "message_id": str(envelope.id),
+        "type": envelope.type,
+        "correlation_id": envelope.correlation_id,
+        "timestamp": envelope.occurred_at,
+    }
+
+
 Handler = Callable[[Envelope[Any], D], Awaitable[None]]
 Handlers = Mapping[type[Event], Handler[D]]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import uuid
@@ -15,8 +16,18 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnec
 
 from messaging._consumer import Consumer
 from messaging._declare import declare_plan
-from messaging._wire import Handler, Handlers, PublishFailed, PublishRefused, Stats, Unroutable, message
-from messaging.event import Envelope
+from messaging._wire import (
+    Handler,
+    Handlers,
+    Meta,
+    PublishFailed,
+    PublishRefused,
+    Stats,
+    Unroutable,
+    message,
+    meta_of,
+)
+from messaging.event import Envelope, event_type
 from messaging.topology import (
     DEFAULT,
     TOPOLOGY,
@@ -82,6 +93,7 @@ class Broker:
         self._publish_timeout = publish_timeout
         self._retry_for = retry_for
         self._exchanges: dict[str, AbstractExchange] = {}
+        self._heal_lock = asyncio.Lock()
 
     async def declare(self) -> None:
         """Declare the whole topology (idempotent)."""
@@ -93,17 +105,33 @@ class Broker:
 
     async def publish(self, envelope: Envelope[Any], *, headers: Mapping[str, Any] | None = None) -> None:
         """Publish an event to every exchange its route names; return once each is confirmed."""
-        exchanges = self.topology.exchanges_for(type(envelope.data))
-        body = envelope.model_dump_json().encode()
-        for exchange in exchanges:
-            await self.publish_raw(self.prefix + exchange.name, envelope.type, body, envelope, headers)
+        await self.publish_body(envelope.model_dump_json().encode(), meta_of(envelope), headers)
 
     async def send(self, envelope: Envelope[Any], queue: Queue, *, delay: float = 0.0) -> None:
         """Put a message straight into a queue, now or after `delay` seconds (never earlier)."""
-        body = envelope.model_dump_json().encode()
+        await self.send_body(queue, envelope.model_dump_json().encode(), meta_of(envelope), delay=delay)
+
+    async def publish_body(self, body: bytes, meta: Meta, headers: Mapping[str, Any] | None = None) -> None:
+        """Publish an encoded envelope (from the outbox) to the exchanges of its type's route."""
+        model = event_type(meta["type"])
+        if model is None:
+            raise LookupError(f"unknown event type {meta['type']!r}")
+        for exchange in self.topology.exchanges_for(model):
+            await self.publish_raw(self.prefix + exchange.name, meta["type"], body, meta, headers)
+
+    async def send_body(
+        self,
+        queue: Queue,
+        body: bytes,
+        meta: Meta,
+        *,
+        delay: float = 0.0,
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Put an encoded envelope into a queue, now or after `delay` seconds (never earlier)."""
         target = self.prefix + queue.name
         if delay <= 0:
-            await self.publish_raw(DEFAULT.name, target, body, envelope)
+            await self.publish_raw(DEFAULT.name, target, body, meta, headers)
             return
         if not queue.scheduled:
             raise ValueError(f"queue {queue.name} is not declared scheduled=True")
@@ -113,35 +141,25 @@ class Broker:
         levels = self.topology.delay_levels
         exchange = delay_exchange(self.prefix, levels - 1)
         key = delay_routing_key(levels, seconds, target)
-        await self.publish_raw(exchange, key, body, envelope, {"x-deliver-after": seconds})
+        await self.publish_raw(exchange, key, body, meta, {**(headers or {}), "x-deliver-after": seconds})
 
     async def publish_raw(
         self,
         exchange: str,
         routing_key: str,
         body: bytes,
-        meta: Envelope[Any] | Mapping[str, Any],
+        meta: Meta,
         headers: Mapping[str, Any] | None = None,
     ) -> None:
         """Publish with confirm and mandatory; retry through connection losses until `retry_for`."""
-        if isinstance(meta, Envelope):
-            msg = message(
-                body,
-                message_id=str(meta.id),
-                type=meta.type,
-                correlation_id=meta.correlation_id,
-                timestamp=meta.occurred_at,
-                headers=headers,
-            )
-        else:
-            msg = message(
-                body,
-                message_id=meta["message_id"],
-                type=meta["type"],
-                correlation_id=meta["correlation_id"],
-                timestamp=meta.get("timestamp"),
-                headers=headers,
-            )
+        msg = message(
+            body,
+            message_id=meta["message_id"],
+            type=meta["type"],
+            correlation_id=meta["correlation_id"],
+            timestamp=meta.get("timestamp"),
+            headers=headers,
+        )
         async with self._window:
             await self._publish_confirmed(exchange, routing_key, msg)
         self.stats.published += 1
@@ -170,6 +188,27 @@ class Broker:
                 log.warning("publish to %r failed (%r); retrying in %.2fs", exchange, exc, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
+                await self._heal_channel()
+
+    async def _heal_channel(self) -> None:
+        """Reopen the confirm channel if the connection is back but the channel did not come with it.
+
+        aio-pika restores channels on reconnect, but a restore racing a forced close can leave the
+        channel closed for good; publishers must not wait on that forever.
+        """
+        if not self._channel.is_closed or not self.connection.connected.is_set():
+            return
+        async with self._heal_lock:
+            if not self._channel.is_closed:
+                return
+            log.warning("publish channel stayed closed after reconnect; opening a new one")
+            old, self._channel = (
+                self._channel,
+                await self.connection.channel(publisher_confirms=True, on_return_raises=True),
+            )
+            self._exchanges.clear()
+            with contextlib.suppress(Exception):
+                await old.close()
 
     async def _exchange(self, name: str) -> AbstractExchange:
         if name == DEFAULT.name:

@@ -8,6 +8,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
+from messaging._wire import Meta
 from messaging.broker import Broker
 from messaging.management import Management
 from messaging.topology import DEFAULT
@@ -80,7 +81,7 @@ async def replay(broker: Broker, queue: str, limit: int | None = None) -> int:
             target = str((message.headers or {}).get("x-queue") or dlq_name(queue).removesuffix(".dlq"))
             headers = {k: v for k, v in (message.headers or {}).items() if k not in _PARK_HEADERS}
             headers["x-replayed"] = int(str(headers.get("x-replayed", 0))) + 1
-            meta = {
+            meta: Meta = {
                 "message_id": message.message_id or "",
                 "type": message.type or "",
                 "correlation_id": message.correlation_id or "",

@@ -1,0 +1,177 @@
+"""stripe_sim checkout: creating Checkout Sessions and moving them through payment and expiry."""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from stripe_sim import shapes
+from stripe_sim.errors import StripeError, invalid, resource_missing
+from stripe_sim.forms import (
+    check_known,
+    get_dict,
+    get_int,
+    get_list,
+    get_metadata,
+    get_str,
+    get_str_list,
+    path,
+)
+from stripe_sim.store import AUTOMATIC, Origin, SessionRecord, Store
+
+Obj = dict[str, Any]
+Outcome = Literal["succeeded", "delayed_succeeded", "delayed_failed"]
+OUTCOMES: tuple[Outcome, ...] = ("succeeded", "delayed_succeeded", "delayed_failed")
+
+CREATE_PARAMS = {
+    "mode",
+    "line_items",
+    "client_reference_id",
+    "metadata",
+    "customer_email",
+    "success_url",
+    "cancel_url",
+    "expires_at",
+    "payment_method_types",
+    "expand",
+    "locale",
+    "submit_type",
+    "payment_intent_data",
+    "customer_creation",
+    "billing_address_collection",
+    "allow_promotion_codes",
+    "ui_mode",
+}
+MAX_EXPIRES_IN = 24 * 3600
+
+
+@dataclass(frozen=True)
+class CreateRules:
+    public_url: str
+    min_expires_in: int
+
+
+def create_session(store: Store, params: Obj, rules: CreateRules, origin: Origin) -> SessionRecord:
+    """POST /v1/checkout/sessions in payment mode with ad-hoc `price_data` line items."""
+    check_known(params, CREATE_PARAMS)
+    _check_mode(params)
+    created = shapes.now()
+    raw_items = get_list(params, "line_items", required=True)
+    items = [_line_item(raw, i, created) for i, raw in enumerate(raw_items)]
+    currencies = {item["currency"] for item in items}
+    if len(currencies) > 1:
+        raise invalid("line_items", "All line items must use the same currency.")
+    session_id = shapes.new_id("cs_test", 58)
+    fields = {
+        "id": session_id,
+        "created": created,
+        "currency": items[0]["currency"],
+        "amount_total": sum(item["amount_total"] for item in items),
+        "expires_at": _expires_at(params, created, rules.min_expires_in),
+        "client_reference_id": _limited(params, "client_reference_id", 200),
+        "customer_email": get_str(params, "customer_email"),
+        "metadata": get_metadata(params),
+        "success_url": get_str(params, "success_url"),
+        "cancel_url": get_str(params, "cancel_url"),
+        "payment_method_types": get_str_list(params, "payment_method_types") or ["card"],
+        "locale": get_str(params, "locale"),
+        "submit_type": get_str(params, "submit_type"),
+        "url": f"{rules.public_url}/pay/{session_id}",
+    }
+    record = SessionRecord(shapes.session(fields), items, _pi_metadata(params))
+    with store.lock:
+        store.sessions[session_id] = record
+    return record
+
+
+def _check_mode(params: Obj) -> None:
+    mode = get_str(params, "mode", required=True)
+    if mode not in ("payment", "setup", "subscription"):
+        raise invalid("mode", f"Invalid mode: must be one of payment, setup, or subscription (got {mode}).")
+    if mode != "payment":
+        raise invalid("mode", f"The local Stripe stand-in supports only mode=payment, not {mode}.")
+    ui_mode = get_str(params, "ui_mode")
+    if ui_mode not in (None, "hosted"):
+        raise invalid("ui_mode", "The local Stripe stand-in supports only ui_mode=hosted.")
+
+
+def _line_item(raw: Any, index: int, created: int) -> Obj:
+    name = path("line_items", index)
+    if not isinstance(raw, dict):
+        raise invalid(name, f"Invalid object: {name} must be a hash")
+    check_known(raw, {"price_data", "price", "quantity"}, name)
+    if "price" in raw:
+        raise resource_missing("price", str(raw["price"]), param=path(name, "price"), status=400)
+    price_data = get_dict(raw, "price_data", path(name, "price_data"), required=True)
+    assert price_data is not None
+    pd_name = path(name, "price_data")
+    check_known(price_data, {"currency", "unit_amount", "product_data", "product", "tax_behavior"}, pd_name)
+    currency = get_str(price_data, "currency", path(pd_name, "currency"), required=True)
+    unit_amount = get_int(price_data, "unit_amount", path(pd_name, "unit_amount"), required=True)
+    quantity = get_int(raw, "quantity", path(name, "quantity"), required=True)
+    assert currency is not None
+    assert unit_amount is not None
+    assert quantity is not None
+    if unit_amount < 0:
+        raise invalid(path(pd_name, "unit_amount"), "This value must be greater than or equal to 0.")
+    if quantity < 1:
+        raise invalid(path(name, "quantity"), "This value must be greater than or equal to 1.")
+    return shapes.line_item(
+        currency.lower(), unit_amount, quantity, _product_name(price_data, pd_name), created
+    )
+
+
+def _product_name(price_data: Obj, pd_name: str) -> str:
+    product = get_str(price_data, "product", path(pd_name, "product"))
+    product_data = get_dict(price_data, "product_data", path(pd_name, "product_data"), required=not product)
+    if product_data is None:
+        return str(product)
+    name = get_str(product_data, "name", path(pd_name, "product_data", "name"), required=True)
+    return str(name)
+
+
+def _expires_at(params: Obj, created: int, min_expires_in: int) -> int:
+    expires_at = get_int(params, "expires_at")
+    if expires_at is None:
+        return created + MAX_EXPIRES_IN
+    if expires_at - created < min_expires_in:
+        message = "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation."
+        raise invalid("expires_at", message)
+    if expires_at - created > MAX_EXPIRES_IN:
+        message = "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation."
+        raise invalid("expires_at", message)
+    return expires_at
+
+
+def _limited(params: Obj, key: str, length: int) -> str | None:
+    value = get_str(params, key)
+    if value is not None and len(value) > length:
+        raise invalid(key, f"Invalid {key}: must be at most {length} characters")
+    return value
+
+
+def _pi_metadata(params: Obj) -> dict[str, str]:
+    data = get_dict(params, "payment_intent_data") or {}
+    check_known(data, {"metadata", "description", "receipt_email"}, "payment_intent_data")
+    return get_metadata(data, "metadata")
+
+
+def expire(store: Store, record: SessionRecord, origin: Origin) -> None:
+    """Expire an open session (API call or background sweep) and emit checkout.session.expired."""
+    with store.lock:
+        obj = record.obj
+        if obj["status"] != "open":
+            message = (
+                f"Only Checkout Sessions with a status of `open` can be expired. "
+                f"This Checkout Session has a status of `{obj['status']}`."
+            )
+            raise StripeError(400, message)
+        obj.update(status="expired", url=None)
+        store.emit("checkout.session.expired", obj, origin)
+
+
+def expire_due(store: Store, now: int) -> int:
+    """Expire every open session whose expires_at has passed; returns how many."""
+    with store.lock:
+        due = [r for r in store.sessions.values() if r.obj["status"] == "open" and r.obj["expires_at"] <= now]
+        for record in due:
+            expire(store, record, AUTOMATIC)
+    return len(due)

@@ -1,0 +1,119 @@
+"""stripe_sim store: the in-memory objects, the event log and Stripe-style list pagination."""
+
+import copy
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from stripe_sim import shapes
+from stripe_sim.errors import resource_missing
+from stripe_sim.forms import get_str, limit_of
+
+Obj = dict[str, Any]
+
+
+class EventSink(Protocol):
+    """Receives every new event (the webhook dispatcher)."""
+
+    def wants(self, event_type: str) -> bool: ...
+
+    def submit(self, event: Obj) -> None: ...
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The API request that caused an event (Event.request); empty for automatic ones."""
+
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+    def as_obj(self) -> Obj:
+        return {"id": self.request_id, "idempotency_key": self.idempotency_key}
+
+
+AUTOMATIC = Origin()
+
+
+@dataclass
+class SessionRecord:
+    obj: Obj
+    line_items: list[Obj]
+    pi_metadata: dict[str, str] = field(default_factory=dict)
+
+
+class Store:
+    """All objects by id; callers hold `lock` around a read-modify-emit sequence."""
+
+    def __init__(self, sink: EventSink | None = None) -> None:
+        self.lock = threading.RLock()
+        self.sink = sink
+        self.sessions: dict[str, SessionRecord] = {}
+        self.payment_intents: dict[str, Obj] = {}
+        self.charges: dict[str, Obj] = {}
+        self.refunds: dict[str, Obj] = {}
+        self.events: dict[str, Obj] = {}
+
+    def emit(self, event_type: str, obj: Obj, origin: Origin, previous: Obj | None = None) -> Obj:
+        """Record an event holding a snapshot of `obj` and hand it to the sink."""
+        with self.lock:
+            wanted = self.sink is not None and self.sink.wants(event_type)
+            event = shapes.event(event_type, copy.deepcopy(obj), origin.as_obj(), previous, int(wanted))
+            self.events[event["id"]] = event
+            if wanted and self.sink is not None:
+                self.sink.submit(copy.deepcopy(event))
+            return event
+
+    def session(self, session_id: str, param: str = "session") -> SessionRecord:
+        with self.lock:
+            record = self.sessions.get(session_id)
+        if record is None:
+            raise resource_missing("checkout.session", session_id, param=param)
+        return record
+
+    def get(
+        self, table: dict[str, Obj], kind: str, ident: str, *, param: str = "id", status: int = 404
+    ) -> Obj:
+        with self.lock:
+            obj = copy.deepcopy(table.get(ident))
+        if obj is None:
+            raise resource_missing(kind, ident, param=param, status=status)
+        return obj
+
+    def render_session(self, record: SessionRecord, expand: Iterable[str]) -> Obj:
+        """A copy of the session with `line_items` / `payment_intent` expanded when asked."""
+        with self.lock:
+            obj = copy.deepcopy(record.obj)
+            wanted = set(expand)
+            if "line_items" in wanted:
+                url = f"/v1/checkout/sessions/{obj['id']}/line_items"
+                obj["line_items"] = shapes.list_object(copy.deepcopy(record.line_items), url)
+            if "payment_intent" in wanted and obj["payment_intent"]:
+                obj["payment_intent"] = copy.deepcopy(self.payment_intents[obj["payment_intent"]])
+            return obj
+
+
+def paginate(items: list[Obj], params: Obj, url: str, kind: str) -> Obj:
+    """Stripe's cursor pagination over `items` already in list order (newest first)."""
+    limit = limit_of(params)
+    after = get_str(params, "starting_after")
+    before = get_str(params, "ending_before")
+    ids = [item["id"] for item in items]
+    if after is not None:
+        start = _index(ids, after, kind, "starting_after") + 1
+        page = items[start : start + limit]
+        has_more = start + limit < len(items)
+    elif before is not None:
+        end = _index(ids, before, kind, "ending_before")
+        page = items[max(0, end - limit) : end]
+        has_more = end - limit > 0
+    else:
+        page, has_more = items[:limit], len(items) > limit
+    return shapes.list_object(copy.deepcopy(page), url, has_more)
+
+
+def _index(ids: list[str], ident: str, kind: str, param: str) -> int:
+    try:
+        return ids.index(ident)
+    except ValueError:
+        raise resource_missing(kind, ident, param=param, status=400) from None

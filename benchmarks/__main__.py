@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from benchmarks import messaging_bench
+from benchmarks import messaging_bench, outbox_bench
 from benchmarks._support import RUNS, Figure, scratch_vhost, table
 
 
@@ -13,6 +13,7 @@ async def main() -> int:
     figures: list[Figure] = []
     async with scratch_vhost() as url:
         figures += await messaging_bench.run(url, RUNS)
+        figures += await outbox_bench.run(url, RUNS)
     for figure in figures:
         print(figure.line(), flush=True)
     print(table(figures))

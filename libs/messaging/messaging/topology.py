@@ -268,6 +268,7 @@ TOPOLOGY = Topology(
     exchanges=(PAYMENTS, BROADCAST, ORDERS),
     queues=(
         Queue("orders.payments", binds=(Binding(PAYMENTS, "payment.*"),)),
+        Queue("orders.deadlines", scheduled=True),  # "is this order still unpaid?" checks, sent delayed
         Queue("notifier.payments", binds=(Binding(BROADCAST),)),
         Queue("notifier.orders", binds=(Binding(ORDERS, "order.*"),)),
     ),

@@ -25,7 +25,7 @@ test-unit: install ## unit tests only: no network
 lint: install ## ruff, formatting, mypy --strict, import contracts
 	$(UV) run --frozen ruff check . && \
 	$(UV) run --frozen ruff format --check . && \
-	$(UV) run --frozen mypy libs tools && \
+	$(UV) run --frozen mypy libs services tools benchmarks && \
 	$(UV) run --frozen lint-imports
 
 fmt: install ## format and autofix

@@ -67,7 +67,7 @@ async def _relay_rate(url: str, pool: asyncpg.Pool) -> float:
 async def _inbox_consume_rate(url: str, pool: asyncpg.Pool) -> float:
     await pool.execute("TRUNCATE inbox")
     broker = await connect(url, name="bench:inbox", topology=mb.TOPOLOGY)
-    inbox = Inbox(pool, consumer="bench")
+    inbox: Inbox[None] = Inbox(pool, consumer="bench")
     done = asyncio.Event()
 
     async def effect(msg: Envelope[mb.BenchTicked], conn, deps: None) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,9 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit lint fmt bench up down clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install browser run test test-unit lint fmt bench up down clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -13,10 +15,14 @@ install: ## install uv (if missing) and the locked dependencies into .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet 'uv>=0.5'
 	@$(UV) sync --frozen --quiet
 
+browser: ## Debian's Chromium for the browser tests (Playwright drives it; no browser download)
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 run: install ## start the whole system (and the dev stand-ins) and print the URLs
 	$(UV) run --frozen python tools/run.py
 
-test: install ## the whole suite against a real RabbitMQ and PostgreSQL
+test: install browser ## the whole suite against a real RabbitMQ and PostgreSQL
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: install ## unit tests only: no network

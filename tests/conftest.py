@@ -25,6 +25,9 @@ import pytest_asyncio
 from messaging.management import Management, management_url
 
 REQUIRE = os.environ.get("PAYBUS_REQUIRE_SERVICES") == "1"
+# Each test declares whole topologies under its own prefix: classic queues keep a shared broker fast
+# (quorum queues are the production default; tests that need quorum behaviour name QueueType.QUORUM).
+os.environ.setdefault("PAYBUS_QUEUE_TYPE", "classic")
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/paybus"
 RUN_ID = uuid.uuid4().hex[:8]
@@ -120,16 +123,17 @@ async def rabbit(_rabbit_server: tuple[str, str]) -> AsyncIterator[Rabbit]:
     base_url, mgmt_url = _rabbit_server
     vhost = f"paybus-test-{RUN_ID}"
     user = urlsplit(base_url).username or "guest"
-    async with Management.for_amqp_url(base_url, mgmt_url) as mgmt:
+    # A loaded broker can take many seconds to add or delete a vhost.
+    async with Management.for_amqp_url(base_url, mgmt_url, timeout=120) as mgmt:
         try:
-            await mgmt.create_vhost(vhost)
-        except Exception as exc:
-            _missing(f"RabbitMQ management API at {mgmt_url} refused: {exc!r} (enable rabbitmq_management)")
-        await mgmt.set_permissions(vhost, user)
-        try:
+            try:
+                await mgmt.create_vhost(vhost)
+            except Exception as exc:
+                _missing(f"RabbitMQ management API at {mgmt_url} refused: {exc!r}")
+            await mgmt.set_permissions(vhost, user)
             yield Rabbit(base_url, with_vhost(base_url, vhost), vhost, mgmt_url)
         finally:
-            await mgmt.delete_vhost(vhost)
+            await mgmt.delete_vhost(vhost)  # also when a timed-out create went through later
 
 
 @pytest.fixture(scope="session")
@@ -168,6 +172,14 @@ async def postgres(_postgres_server: str) -> AsyncIterator[Postgres]:
 def prefix() -> str:
     """A per-test topology prefix, on top of the per-run vhost."""
     return f"t{uuid.uuid4().hex[:6]}."
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Expose each phase's report on the item (rep_call), so fixtures can react to a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from urllib.parse import unquote, urlsplit
 
@@ -37,6 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     topo.add_argument("action", choices=["export", "declare"])
     topo.add_argument("-o", "--output", help="file for export (default: stdout)")
     topo.add_argument("--vhost", default=None, help="vhost in the export (default: AMQP_URL's)")
+    passwords = topo.add_mutually_exclusive_group()
+    passwords.add_argument(
+        "--dev-passwords",
+        action="store_true",
+        help="dev only: every user's password is its name, reproducible hashes, plus user admin/admin",
+    )
+    passwords.add_argument(
+        "--passwords-from-env",
+        action="store_true",
+        help="password of user U from RABBITMQ_PASSWORD_<U> (upper case, '_' for other characters)",
+    )
+    topo.add_argument("--admin", default=None, help="add an administrator user of this name")
     return parser
 
 
@@ -64,8 +77,30 @@ async def _run_dlq(args: argparse.Namespace, broker: Broker) -> int:
     return 0
 
 
+def password_variable(user: str) -> str:
+    return "RABBITMQ_PASSWORD_" + re.sub(r"[^A-Z0-9]", "_", user.upper())
+
+
 def _export(args: argparse.Namespace) -> int:
-    document = definitions.export(TOPOLOGY, vhost=args.vhost or _vhost(args.url), prefix=args.prefix)
+    admin = "admin" if args.dev_passwords and not args.admin else args.admin
+    users = [a.user for a in definitions.access(TOPOLOGY, args.prefix)] + ([admin] if admin else [])
+    passwords: dict[str, str] = {}
+    if args.dev_passwords:
+        passwords = {user: user for user in users}
+    elif args.passwords_from_env:
+        missing = [password_variable(u) for u in users if not os.environ.get(password_variable(u))]
+        if missing:
+            print(f"set {', '.join(missing)}", file=sys.stderr)
+            return 2
+        passwords = {user: os.environ[password_variable(user)] for user in users}
+    document = definitions.export(
+        TOPOLOGY,
+        vhost=args.vhost or _vhost(args.url),
+        prefix=args.prefix,
+        passwords=passwords,
+        fixed_salt=args.dev_passwords,
+        admin=admin,
+    )
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:

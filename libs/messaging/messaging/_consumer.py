@@ -25,6 +25,10 @@ _DROP = {"x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-de
 _ACK_LOST = (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, ConnectionError)
 
 
+class Permanent(Exception):
+    """Raised by a handler when retrying cannot help (e.g. SMTP 5xx): the message is parked at once."""
+
+
 def _text(value: object, limit: int = 1000) -> str:
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -123,6 +127,10 @@ class Consumer(Generic[D]):
         started = time.perf_counter()
         try:
             await handler(envelope, self._deps)
+        except Permanent as exc:
+            log.error("%s: message %s failed permanently, parked: %s", self._name, message.message_id, exc)
+            await self._park(message, f"{type(exc).__name__}: {exc}", attempt=_attempt(message))
+            return
         except Exception as exc:
             await self._retry_or_park(message, exc)
             return

@@ -14,7 +14,7 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
-from messaging._consumer import Consumer
+from messaging._consumer import Consumer, Permanent
 from messaging._declare import declare_plan
 from messaging._wire import (
     Handler,
@@ -42,6 +42,7 @@ __all__ = [
     "Consumer",
     "Handler",
     "Handlers",
+    "Permanent",
     "PublishFailed",
     "PublishRefused",
     "Publisher",

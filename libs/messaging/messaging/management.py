@@ -29,9 +29,10 @@ class Management:
         )
 
     @classmethod
-    def for_amqp_url(cls, amqp_url: str, base_url: str | None = None) -> Management:
+    def for_amqp_url(cls, amqp_url: str, base_url: str | None = None, timeout: float = 30) -> Management:
         parts = urlsplit(amqp_url)
-        return cls(base_url or management_url(amqp_url), parts.username or "guest", parts.password or "guest")
+        user, password = parts.username or "guest", parts.password or "guest"
+        return cls(base_url or management_url(amqp_url), user, password, timeout=timeout)
 
     async def __aenter__(self) -> Management:
         return self

@@ -16,6 +16,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
     amqp_url: str = DEFAULT_AMQP_URL
     database_url: str = DEFAULT_DATABASE_URL
+    # Declare the whole topology at start (dev, tests). Off where least-privilege broker users may not
+    # configure, and an operator job imports the definitions instead (deploy/).
+    amqp_declare_topology: bool = True
 
     def database_dsn(self, service: str) -> str:
         """DATABASE_URL's database name is a prefix: `<name>_<service>` is the service's own database."""

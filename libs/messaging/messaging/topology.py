@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -65,7 +66,7 @@ class Queue:
 
     name: str
     binds: tuple[Binding, ...] = ()
-    type: QueueType = QueueType.QUORUM
+    type: QueueType | None = None  # None: PAYBUS_QUEUE_TYPE, else quorum (see default_queue_type)
     retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)  # seconds before attempts 2, 3, ...
     dead_letter: bool = True
     scheduled: bool = False  # may receive delayed messages through the delay levels
@@ -83,6 +84,25 @@ class Queue:
     @property
     def dlq_name(self) -> str:
         return f"{self.name}.dlq"
+
+
+def default_queue_type() -> QueueType:
+    """The type of queues that name none: quorum, unless PAYBUS_QUEUE_TYPE says classic.
+
+    Production keeps quorum queues (replicated, delivery limits, at-least-once dead-lettering). The
+    test suite selects classic for the hundreds of short-lived queues its prefixes declare, which a
+    single broker creates and deletes far faster; tests that need quorum behaviour name it.
+    """
+    return QueueType(os.environ.get("PAYBUS_QUEUE_TYPE", QueueType.QUORUM.value))
+
+
+def resolved(queue: Queue, default: QueueType | None = None) -> Queue:
+    return queue if queue.type is not None else replace(queue, type=default or default_queue_type())
+
+
+def _type(queue: Queue) -> QueueType:
+    assert queue.type is not None, "resolve the queue first"
+    return queue.type
 
 
 @dataclass(frozen=True)
@@ -138,15 +158,17 @@ class Topology:
     def max_delay(self) -> int:
         return int(2**self.delay_levels) - 1
 
-    def plan(self, prefix: str = "") -> Plan:
+    def plan(self, prefix: str = "", queue_type: QueueType | None = None) -> Plan:
+        """What to declare; `queue_type` fixes the type of queues that name none (exports: quorum)."""
+        default = queue_type or default_queue_type()
         exchanges = [ExchangeDecl(prefix + x.name, x.type) for x in self.exchanges if not x.is_default]
         queues: list[QueueDecl] = []
         bindings: list[BindingDecl] = []
         for queue in self.queues:
-            queues.extend(_queue_decls(queue, prefix))
+            queues.extend(_queue_decls(resolved(queue, default), prefix))
             bindings.extend(_bindings(queue, prefix, self.delay_levels))
         if any(q.scheduled for q in self.queues):
-            delay = _delay_plan(prefix, self.delay_levels)
+            delay = _delay_plan(prefix, self.delay_levels, default)
             exchanges.extend(delay.exchanges)
             queues.extend(delay.queues)
             bindings.extend(delay.bindings)
@@ -154,7 +176,7 @@ class Topology:
 
 
 def _queue_args(queue: Queue, dead_letter_key: str | None, ttl: float | None = None) -> dict[str, Any]:
-    args: dict[str, Any] = {"x-queue-type": queue.type.value}
+    args: dict[str, Any] = {"x-queue-type": _type(queue).value}
     if dead_letter_key is not None:
         args["x-dead-letter-exchange"] = ""
         args["x-dead-letter-routing-key"] = dead_letter_key
@@ -168,19 +190,19 @@ def _queue_args(queue: Queue, dead_letter_key: str | None, ttl: float | None = N
 
 def queue_arguments(queue: Queue, prefix: str = "") -> dict[str, Any]:
     """The arguments a consumer declares its queue with: the same as the plan's."""
-    return dict(_queue_decls(queue, prefix)[0].arguments)
+    return dict(_queue_decls(resolved(queue), prefix)[0].arguments)
 
 
 def _queue_decls(queue: Queue, prefix: str) -> list[QueueDecl]:
     name = prefix + queue.name
     if not queue.dead_letter:
-        return [QueueDecl(name, {"x-queue-type": queue.type.value})]
+        return [QueueDecl(name, {"x-queue-type": _type(queue).value})]
     main = _queue_args(queue, f"{name}.dlq")
     if queue.type is QueueType.QUORUM:
         main["x-delivery-limit"] = queue.delivery_limit
     if queue.max_length is not None:
         main["x-max-length"] = queue.max_length
-    decls = [QueueDecl(name, main), QueueDecl(f"{name}.dlq", {"x-queue-type": queue.type.value})]
+    decls = [QueueDecl(name, main), QueueDecl(f"{name}.dlq", {"x-queue-type": _type(queue).value})]
     for attempt, delay in enumerate(queue.retry_delays, start=1):
         decls.append(QueueDecl(f"{name}.retry.{attempt}", _queue_args(queue, name, ttl=delay)))
     return decls
@@ -222,7 +244,7 @@ def delay_routing_key(levels: int, seconds: int, queue_name: str) -> str:
     return ".".join([*bits, queue_name])
 
 
-def _delay_plan(prefix: str, levels: int) -> Plan:
+def _delay_plan(prefix: str, levels: int, queue_type: QueueType) -> Plan:
     deliver = delay_deliver_exchange(prefix)
     exchanges = [ExchangeDecl(delay_exchange(prefix, n), ExchangeType.TOPIC) for n in range(levels)]
     exchanges.append(ExchangeDecl(deliver, ExchangeType.TOPIC))
@@ -231,12 +253,12 @@ def _delay_plan(prefix: str, levels: int) -> Plan:
         name = delay_exchange(prefix, n)
         below = delay_exchange(prefix, n - 1) if n else deliver
         args: dict[str, Any] = {
-            "x-queue-type": "quorum",
+            "x-queue-type": queue_type.value,
             "x-message-ttl": 2**n * 1000,
             "x-dead-letter-exchange": below,  # no routing key: the bits travel on unchanged
-            "x-dead-letter-strategy": "at-least-once",
-            "x-overflow": "reject-publish",
         }
+        if queue_type is QueueType.QUORUM:
+            args |= {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
         queues.append(QueueDecl(name, args))
         stars = ["*"] * (levels - 1 - n)
         bindings.append(BindingDecl(name, name, "queue", ".".join([*stars, "1", "#"])))

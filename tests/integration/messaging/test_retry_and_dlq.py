@@ -8,13 +8,13 @@ import sys
 
 from messaging import dlq
 from messaging.event import Envelope
-from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, Topology
+from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
 from tests.conftest import eventually
 
 from ._model import Collector, ThingHappened
 
 EVENTS = Exchange("retry.things", ExchangeType.TOPIC)
-QUEUE = Queue("work", binds=(Binding(EVENTS, "thing.*"),), retry_delays=(0.3, 0.6))
+QUEUE = Queue("work", binds=(Binding(EVENTS, "thing.*"),), retry_delays=(0.3, 0.6), type=QueueType.QUORUM)
 TOPOLOGY = Topology(exchanges=(EVENTS,), queues=(QUEUE,), routes={ThingHappened: (EVENTS,)})
 
 

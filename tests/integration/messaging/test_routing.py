@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from messaging._wire import meta_of
 from messaging.broker import PublishFailed, Unroutable
 from messaging.event import Envelope
 from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
@@ -94,7 +95,9 @@ async def test_unroutable_message_raises_instead_of_vanishing(make_broker, prefi
     with pytest.raises(Unroutable):
         await broker.publish(Envelope.wrap(ThingHappened(n=1)))
     with pytest.raises(Unroutable):  # no such queue behind the default exchange
-        await broker.publish_raw(DEFAULT.name, prefix + "nobody-home", b"{}", Envelope.wrap(ThingHappened()))
+        await broker.publish_raw(
+            DEFAULT.name, prefix + "nobody-home", b"{}", meta_of(Envelope.wrap(ThingHappened()))
+        )
 
 
 async def test_publishing_to_a_missing_exchange_raises_and_the_channel_recovers(make_broker, prefix) -> None:
@@ -105,7 +108,9 @@ async def test_publishing_to_a_missing_exchange_raises_and_the_channel_recovers(
     await broker.declare()
     await broker.connection.channel()  # another channel is unaffected
     with pytest.raises(PublishFailed):
-        await broker.publish_raw(prefix + "really-missing", "x", b"{}", Envelope.wrap(ThingHappened()))
+        await broker.publish_raw(
+            prefix + "really-missing", "x", b"{}", meta_of(Envelope.wrap(ThingHappened()))
+        )
     await broker.send(Envelope.wrap(ThingHappened(n=9)), NAMED)  # the publish channel came back
 
 

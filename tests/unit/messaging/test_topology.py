@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from messaging import definitions
 from messaging.topology import (
     TOPOLOGY,
@@ -24,8 +26,17 @@ def test_public_exchanges_of_the_contract_are_declared() -> None:
     assert kinds["orders.events"] is ExchangeType.TOPIC
 
 
+def test_queues_are_quorum_unless_paybus_queue_type_says_classic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAYBUS_QUEUE_TYPE", raising=False)
+    assert {q.arguments["x-queue-type"] for q in TOPOLOGY.plan().queues} == {"quorum"}
+    monkeypatch.setenv("PAYBUS_QUEUE_TYPE", "classic")
+    assert {q.arguments["x-queue-type"] for q in TOPOLOGY.plan().queues} == {"classic"}
+    exported = TOPOLOGY.plan(queue_type=QueueType.QUORUM)
+    assert {q.arguments["x-queue-type"] for q in exported.queues} == {"quorum"}
+
+
 def test_every_consuming_queue_has_retry_queues_and_a_dlq() -> None:
-    queues = {q.name: q.arguments for q in TOPOLOGY.plan().queues}
+    queues = {q.name: q.arguments for q in TOPOLOGY.plan(queue_type=QueueType.QUORUM).queues}
     for queue in TOPOLOGY.queues:
         main = queues[queue.name]
         assert main["x-queue-type"] == "quorum"
@@ -66,7 +77,7 @@ def test_delay_routing_key_spells_the_seconds_in_bits_then_the_queue() -> None:
 
 def test_delay_levels_chain_down_to_the_delivery_exchange() -> None:
     topo = Topology((), (Queue("later", scheduled=True),), {}, delay_levels=3)
-    plan = topo.plan()
+    plan = topo.plan(queue_type=QueueType.QUORUM)
     ttl = {q.name: q.arguments.get("x-message-ttl") for q in plan.queues if q.name.startswith("delay.")}
     assert ttl == {"delay.level.00": 1000, "delay.level.01": 2000, "delay.level.02": 4000}
     dlx = {q.name: q.arguments["x-dead-letter-exchange"] for q in plan.queues if q.name.startswith("delay.")}

@@ -1,0 +1,285 @@
+"""Orders domain: catalogue pricing and the forward-only payment state machine; no I/O."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from messaging.event import Event
+from messaging.events.orders import OrderCanceled, OrderCreated, OrderLine, OrderPaid, OrderRefunded
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELED = "canceled"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+# Money that moved outranks our own housekeeping: a payment beats a cancellation (see README).
+RANK = {Status.PENDING: 0, Status.PAYMENT_FAILED: 1, Status.CANCELED: 2, Status.PAID: 3, Status.REFUNDED: 4}
+UNPAID = frozenset({Status.PENDING, Status.PAYMENT_FAILED})
+
+
+class Session(StrEnum):
+    """What the orders service heard of one Checkout session."""
+
+    IN_FLIGHT = "in_flight"  # payment.pending: completed, a delayed payment is on its way
+    FAILED = "failed"
+    EXPIRED = "expired"
+    SUCCEEDED = "succeeded"
+
+
+MAX_LINES = 50
+MAX_QUANTITY = 100
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    description: str
+    price: int  # minor units
+    currency: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+@dataclass(frozen=True)
+class Order:
+    id: UUID
+    status: Status
+    email: str
+    lines: tuple[Line, ...]
+    total: int
+    currency: str
+    created_at: datetime
+    payment_deadline: datetime
+    paid_at: datetime | None = None
+    canceled_at: datetime | None = None
+    cancel_reason: str | None = None
+    refunded_amount: int = 0
+    checkout_session_id: str | None = None
+    payment_intent_id: str | None = None
+    sessions: Mapping[str, Session] = field(default_factory=dict)
+    deadline_reached: bool = False
+
+    @property
+    def payment_in_flight(self) -> bool:
+        return Session.IN_FLIGHT in self.sessions.values()
+
+
+@dataclass(frozen=True)
+class Payment:
+    """The facts of one payment event that the state machine uses."""
+
+    session_id: str
+    payment_intent_id: str | None
+    amount: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The order after an event, and the order events to publish for it (in order)."""
+
+    order: Order
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason an order request is refused: which line, which field, and why."""
+
+    line: int
+    field: str
+    message: str
+    value: str
+
+
+class InvalidOrder(ValueError):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = tuple(problems)
+
+
+# --- placing an order ---------------------------------------------------------------------------
+
+
+def _check_line(index: int, product_id: str, product: Product | None, currency: str | None) -> Problem | None:
+    if product is None:
+        return Problem(index, "product_id", f"unknown product {product_id!r}", product_id)
+    if not product.active:
+        return Problem(index, "product_id", f"product {product_id!r} is no longer sold", product_id)
+    if currency is not None and product.currency != currency:
+        message = (
+            f"product {product_id!r} is priced in {product.currency}, this order is in {currency}: "
+            "one currency per order"
+        )
+        return Problem(index, "product_id", message, product_id)
+    return None
+
+
+def price_lines(items: Sequence[tuple[str, int]], catalogue: Mapping[str, Product]) -> tuple[Line, ...]:
+    """Lines priced from the catalogue; raise InvalidOrder naming every refused line.
+
+    The first line's product fixes the currency. A product on two lines is refused, not merged, so
+    that what the customer sent is exactly what is stored.
+    """
+    problems: list[Problem] = []
+    lines: list[Line] = []
+    currency: str | None = None
+    for index, (product_id, quantity) in enumerate(items):
+        product = catalogue.get(product_id)
+        problem = _check_line(index, product_id, product, currency)
+        if problem is None and any(line.product_id == product_id for line in lines):
+            message = f"product {product_id!r} appears on two lines: put the whole quantity on one line"
+            problem = Problem(index, "product_id", message, product_id)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        assert product is not None  # _check_line refused the unknown ones
+        currency = product.currency
+        lines.append(Line(product.id, product.name, quantity, product.price, product.price * quantity))
+    if problems:
+        raise InvalidOrder(problems)
+    return tuple(lines)
+
+
+def new_order(
+    order_id: UUID,
+    email: str,
+    lines: tuple[Line, ...],
+    catalogue: Mapping[str, Product],
+    *,
+    now: datetime,
+    ttl: float,
+) -> Order:
+    currency = catalogue[lines[0].product_id].currency
+    return Order(
+        id=order_id,
+        status=Status.PENDING,
+        email=email,
+        lines=lines,
+        total=sum(line.line_total for line in lines),
+        currency=currency,
+        created_at=now,
+        payment_deadline=now + timedelta(seconds=ttl),
+    )
+
+
+def created(order: Order) -> OrderCreated:
+    lines = tuple(OrderLine(**dataclasses.asdict(line)) for line in order.lines)
+    return OrderCreated(**_base(order), lines=lines, payment_deadline=order.payment_deadline)
+
+
+# --- the payment state machine ------------------------------------------------------------------
+
+
+def _base(order: Order) -> dict[str, object]:
+    return {
+        "order_id": order.id,
+        "status": order.status.value,
+        "email": order.email,
+        "total": order.total,
+        "currency": order.currency,
+    }
+
+
+def _hear(order: Order, session_id: str, state: Session) -> Order:
+    """Record a session's news; a session never goes back to in flight once it has ended."""
+    known = order.sessions.get(session_id)
+    if known is not None and (known is not Session.IN_FLIGHT or state is Session.IN_FLIGHT):
+        return order
+    return dataclasses.replace(order, sessions={**order.sessions, session_id: state})
+
+
+def _ids(order: Order, payment: Payment) -> Order:
+    """Stripe's ids of the latest attempt; once paid, the paying session's ids stay."""
+    if RANK[order.status] >= RANK[Status.PAID]:
+        return order
+    return dataclasses.replace(
+        order,
+        checkout_session_id=payment.session_id,
+        payment_intent_id=payment.payment_intent_id or order.payment_intent_id,
+    )
+
+
+def _paid(order: Order, payment: Payment) -> Outcome:
+    paid = dataclasses.replace(_ids(order, payment), status=Status.PAID, paid_at=payment.at)
+    event = OrderPaid(
+        **_base(paid),
+        checkout_session_id=paid.checkout_session_id,
+        payment_intent_id=paid.payment_intent_id,
+        paid_at=paid.paid_at,
+    )
+    return Outcome(paid, (event,))
+
+
+def _cancel(order: Order, reason: str, at: datetime) -> Outcome:
+    canceled = dataclasses.replace(order, status=Status.CANCELED, canceled_at=at, cancel_reason=reason)
+    return Outcome(canceled, (OrderCanceled(**_base(canceled), reason=reason),))
+
+
+def payment_pending(order: Order, payment: Payment) -> Outcome:
+    """A delayed method is settling: remember the session; the status stays."""
+    return Outcome(_ids(_hear(order, payment.session_id, Session.IN_FLIGHT), payment))
+
+
+def payment_succeeded(order: Order, payment: Payment) -> Outcome:
+    """Paid, from pending, payment_failed, and also canceled: the money moved (README)."""
+    order = _hear(order, payment.session_id, Session.SUCCEEDED)
+    if RANK[order.status] >= RANK[Status.PAID]:
+        return Outcome(order)
+    return _paid(order, payment)
+
+
+def payment_failed(order: Order, payment: Payment) -> Outcome:
+    order = _hear(order, payment.session_id, Session.FAILED)
+    if order.status not in UNPAID:
+        return Outcome(order)
+    if order.deadline_reached and not order.payment_in_flight:
+        return _cancel(order, "payment_deadline", payment.at)  # the deadline waited for this outcome
+    return Outcome(dataclasses.replace(_ids(order, payment), status=Status.PAYMENT_FAILED))
+
+
+def payment_expired(order: Order, payment: Payment) -> Outcome:
+    """The customer left a session unpaid: cancel unless another payment is still on its way."""
+    order = _hear(order, payment.session_id, Session.EXPIRED)
+    if order.status not in UNPAID or order.payment_in_flight:
+        return Outcome(order)
+    return _cancel(order, "checkout_expired", payment.at)
+
+
+def payment_refunded(order: Order, payment: Payment, *, full: bool) -> Outcome:
+    """A refund proves a payment: an unpaid order becomes paid first, then refunded if in full."""
+    events: tuple[Event, ...] = ()
+    if RANK[order.status] < RANK[Status.PAID]:
+        paid = _paid(order, payment)
+        order, events = paid.order, paid.events
+    order = dataclasses.replace(order, refunded_amount=max(order.refunded_amount, payment.amount))
+    if order.status is Status.PAID and (full or order.refunded_amount >= order.total):
+        order = dataclasses.replace(order, status=Status.REFUNDED)
+        events += (OrderRefunded(**_base(order), amount_refunded=order.refunded_amount),)
+    return Outcome(order, events)
+
+
+def deadline_reached(order: Order, at: datetime) -> Outcome:
+    """Cancel an unpaid order, unless a payment is on its way: then its failure cancels it."""
+    order = dataclasses.replace(order, deadline_reached=True)
+    if order.status not in UNPAID or order.payment_in_flight:
+        return Outcome(order)
+    return _cancel(order, "payment_deadline", at)

@@ -1,0 +1,127 @@
+"""Orders handlers: one per consumed message, inbox-guarded, each applying one domain transition."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from messaging.broker import Handlers
+from messaging.event import Envelope
+from messaging.events.payments import (
+    PaymentExpired,
+    PaymentFailed,
+    PaymentPending,
+    PaymentRefunded,
+    PaymentSucceeded,
+)
+from orders import domain
+from orders.deps import Deps
+from orders.domain import Order, Outcome, Payment
+from orders.messages import PaymentDeadlineReached
+
+log = logging.getLogger(__name__)
+PAYMENTS_CONSUMER = "orders.payments"
+DEADLINES_CONSUMER = "orders.deadlines"
+
+
+class OrderNotFound(LookupError):
+    """A message names an order we do not have: raised so it is retried, then parked in the DLQ."""
+
+
+async def _apply(msg: Envelope[Any], deps: Deps, consumer: str, change: Callable[[Order], Outcome]) -> None:
+    """Claim the message, lock the order, apply the change, and queue its events: one transaction."""
+    async with deps.transaction() as repo:
+        if not await repo.claim(consumer, str(msg.id)):
+            log.info("%s: message %s (correlation %s) seen before", consumer, msg.id, msg.correlation_id)
+            return
+        order = await repo.lock_order(msg.data.order_id)
+        if order is None:
+            raise OrderNotFound(f"{msg.type} {msg.id} names unknown order {msg.data.order_id}")
+        outcome = change(order)
+        if outcome.order != order:
+            await repo.save_order(outcome.order)
+        for event in outcome.events:
+            correlation = str(order.id)
+            await repo.add_to_outbox(
+                Envelope.wrap(event, correlation_id=correlation, causation_id=str(msg.id))
+            )
+    log.info(
+        "%s: message %s (correlation %s) %s: order %s %s -> %s",
+        consumer,
+        msg.id,
+        msg.correlation_id,
+        msg.type,
+        order.id,
+        order.status.value,
+        outcome.order.status.value,
+    )
+
+
+def _payment(msg: Envelope[Any]) -> Payment:
+    data = msg.data
+    return Payment(data.checkout_session_id, data.payment_intent_id, data.amount, msg.occurred_at)
+
+
+def _check_amount(order: Order, msg: Envelope[PaymentSucceeded]) -> None:
+    """Stripe charged what payments asked for; a difference is a bug to look at, not a reason to lose it."""
+    data = msg.data
+    if (data.amount, data.currency) != (order.total, order.currency):
+        log.warning(
+            "message %s (correlation %s): order %s paid %d %s, expected %d %s",
+            msg.id,
+            msg.correlation_id,
+            order.id,
+            data.amount,
+            data.currency,
+            order.total,
+            order.currency,
+        )
+
+
+async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
+    payment = _payment(msg)
+
+    def change(order: Order) -> Outcome:
+        _check_amount(order, msg)
+        return domain.payment_succeeded(order, payment)
+
+    await _apply(msg, deps, PAYMENTS_CONSUMER, change)
+
+
+async def on_payment_pending(msg: Envelope[PaymentPending], deps: Deps) -> None:
+    payment = _payment(msg)
+    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_pending(order, payment))
+
+
+async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
+    payment = _payment(msg)
+    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_failed(order, payment))
+
+
+async def on_payment_expired(msg: Envelope[PaymentExpired], deps: Deps) -> None:
+    payment = _payment(msg)
+    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_expired(order, payment))
+
+
+async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:
+    payment, full = _payment(msg), msg.data.fully_refunded
+    await _apply(
+        msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_refunded(order, payment, full=full)
+    )
+
+
+async def on_payment_deadline_reached(msg: Envelope[PaymentDeadlineReached], deps: Deps) -> None:
+    at = deps.now()
+    await _apply(msg, deps, DEADLINES_CONSUMER, lambda order: domain.deadline_reached(order, at))
+
+
+PAYMENT_HANDLERS: Handlers[Deps] = {
+    PaymentSucceeded: on_payment_succeeded,
+    PaymentPending: on_payment_pending,
+    PaymentFailed: on_payment_failed,
+    PaymentExpired: on_payment_expired,
+    PaymentRefunded: on_payment_refunded,
+}
+DEADLINE_HANDLERS: Handlers[Deps] = {PaymentDeadlineReached: on_payment_deadline_reached}
+HANDLERS: Handlers[Deps] = {**PAYMENT_HANDLERS, **DEADLINE_HANDLERS}

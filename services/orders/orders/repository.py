@@ -1,0 +1,153 @@
+"""Orders repository: every SQL statement on the orders service's tables, behind a Protocol."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from messaging import inbox, outbox
+from messaging.db import Conn
+from messaging.event import Envelope
+from messaging.topology import Queue
+from orders.domain import Line, Order, Product, Session, Status
+
+LIST_PRODUCTS = """
+SELECT id, name, description, price, currency, active FROM products WHERE active ORDER BY name"""
+GET_PRODUCTS = (
+    "SELECT id, name, description, price, currency, active FROM products WHERE id = ANY($1::text[])"
+)
+ADD_ORDER = """
+WITH new_order AS (
+    INSERT INTO orders (id, status, email, total, currency, created_at, payment_deadline)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+)
+INSERT INTO order_lines (order_id, position, product_id, name, quantity, unit_price, line_total)
+SELECT new_order.id, line.position - 1, line.product_id, line.name, line.quantity, line.unit_price,
+    line.line_total
+FROM new_order, unnest($8::text[], $9::text[], $10::integer[], $11::bigint[], $12::bigint[])
+    WITH ORDINALITY AS line (product_id, name, quantity, unit_price, line_total, position)"""
+GET_ORDER = """
+SELECT id, status, email, total, currency, created_at, payment_deadline, paid_at, canceled_at, cancel_reason,
+    refunded_amount, checkout_session_id, payment_intent_id, sessions, deadline_reached,
+    (SELECT json_agg(json_build_object('product_id', product_id, 'name', name, 'quantity', quantity,
+        'unit_price', unit_price, 'line_total', line_total) ORDER BY position)
+     FROM order_lines WHERE order_id = orders.id) AS lines
+FROM orders WHERE id = $1"""
+LOCK_ORDER = """
+SELECT id, status, email, total, currency, created_at, payment_deadline, paid_at, canceled_at, cancel_reason,
+    refunded_amount, checkout_session_id, payment_intent_id, sessions, deadline_reached,
+    (SELECT json_agg(json_build_object('product_id', product_id, 'name', name, 'quantity', quantity,
+        'unit_price', unit_price, 'line_total', line_total) ORDER BY position)
+     FROM order_lines WHERE order_id = orders.id) AS lines
+FROM orders WHERE id = $1 FOR UPDATE OF orders"""
+SAVE_ORDER = """
+UPDATE orders SET status = $2, paid_at = $3, canceled_at = $4, cancel_reason = $5, refunded_amount = $6,
+    checkout_session_id = $7, payment_intent_id = $8, sessions = $9::jsonb, deadline_reached = $10,
+    updated_at = now()
+WHERE id = $1"""
+
+
+class Repository(Protocol):
+    """The port handlers and routes use; PgRepository here, an in-memory one in the unit tests."""
+
+    async def list_products(self) -> list[Product]: ...
+
+    async def get_products(self, ids: Sequence[str]) -> dict[str, Product]: ...
+
+    async def add_order(self, order: Order) -> None: ...
+
+    async def get_order(self, order_id: UUID) -> Order | None: ...
+
+    async def lock_order(self, order_id: UUID) -> Order | None:
+        """The order, locked until the transaction ends: events for one order apply one at a time."""
+        ...
+
+    async def save_order(self, order: Order) -> None: ...
+
+    async def claim(self, consumer: str, message_id: str) -> bool:
+        """Inbox: True the first time this consumer sees the message id."""
+        ...
+
+    async def add_to_outbox(
+        self, envelope: Envelope[Any], *, queue: Queue | None = None, delay: float = 0.0
+    ) -> None: ...
+
+
+def _product(row: asyncpg.Record) -> Product:
+    return Product(**dict(row))
+
+
+class PgRepository:
+    """The caller owns the transaction; one statement per method."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def list_products(self) -> list[Product]:
+        return [_product(row) for row in await self._conn.fetch(LIST_PRODUCTS)]
+
+    async def get_products(self, ids: Sequence[str]) -> dict[str, Product]:
+        rows = await self._conn.fetch(GET_PRODUCTS, list(ids))
+        return {row["id"]: _product(row) for row in rows}
+
+    async def add_order(self, order: Order) -> None:
+        """The order and its lines, in one statement."""
+        lines = order.lines
+        await self._conn.execute(
+            ADD_ORDER,
+            order.id,
+            order.status.value,
+            order.email,
+            order.total,
+            order.currency,
+            order.created_at,
+            order.payment_deadline,
+            [x.product_id for x in lines],
+            [x.name for x in lines],
+            [x.quantity for x in lines],
+            [x.unit_price for x in lines],
+            [x.line_total for x in lines],
+        )
+
+    async def get_order(self, order_id: UUID) -> Order | None:
+        return await self._load(GET_ORDER, order_id)
+
+    async def lock_order(self, order_id: UUID) -> Order | None:
+        return await self._load(LOCK_ORDER, order_id)
+
+    async def _load(self, query: str, order_id: UUID) -> Order | None:
+        row = await self._conn.fetchrow(query, order_id)
+        if row is None:
+            return None
+        fields = dict(row)
+        lines = tuple(Line(**line) for line in json.loads(fields.pop("lines") or "[]"))
+        sessions = {k: Session(v) for k, v in json.loads(fields.pop("sessions")).items()}
+        fields["status"] = Status(fields["status"])
+        return Order(**fields, lines=lines, sessions=sessions)
+
+    async def save_order(self, order: Order) -> None:
+        await self._conn.execute(
+            SAVE_ORDER,
+            order.id,
+            order.status.value,
+            order.paid_at,
+            order.canceled_at,
+            order.cancel_reason,
+            order.refunded_amount,
+            order.checkout_session_id,
+            order.payment_intent_id,
+            json.dumps({k: v.value for k, v in order.sessions.items()}),
+            order.deadline_reached,
+        )
+
+    async def claim(self, consumer: str, message_id: str) -> bool:
+        return await inbox.claim(self._conn, consumer, message_id)
+
+    async def add_to_outbox(
+        self, envelope: Envelope[Any], *, queue: Queue | None = None, delay: float = 0.0
+    ) -> None:
+        await outbox.add_to_outbox(self._conn, envelope, queue=queue, delay=delay)

@@ -1,0 +1,1 @@
+"""Orders HTTP routes, one APIRouter per file."""

@@ -1,0 +1,91 @@
+"""The orders worker on the real broker: payments move orders, the deadline cancels, poison is parked."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from orders import services
+from orders.deps import Runtime
+from orders.settings import Settings
+from tests.conftest import eventually
+from tests.unit.orders.events import payment_event
+
+from .conftest import Listener, publish_payment
+
+
+async def _status(runtime: Runtime, order_id: Any) -> str | None:
+    return await runtime.pool.fetchval("SELECT status FROM orders WHERE id = $1", order_id)
+
+
+async def test_payment_succeeded_on_the_exchange_marks_the_order_paid_once_and_publishes_order_paid(
+    runtime: Runtime, settings: Settings, start_worker, listener: Listener
+) -> None:
+    order = await services.place_order(runtime.deps(settings), "ada@example.com", [("prod_coffee", 2)])
+    worker = await start_worker(settings)
+    succeeded = payment_event("succeeded", order.id, session="cs_live_1")
+    for _ in range(2):  # the same message twice: the inbox makes the second a no-op
+        await publish_payment(runtime.broker, succeeded)
+    await eventually(lambda: worker.runtime.broker.stats.consumed == 2, timeout=15)
+    await eventually(lambda: listener.of("order.paid", str(order.id)), timeout=15)
+    paid_rows = "SELECT count(*) FROM outbox WHERE type = 'order.paid' AND correlation_id = $1"
+    assert await _count(runtime, paid_rows, str(order.id)) == 1
+    (paid,) = listener.of("order.paid", str(order.id))
+    assert paid["data"]["email"] == "ada@example.com"
+    assert paid["data"]["checkout_session_id"] == "cs_live_1"
+    assert paid["causation_id"] == str(succeeded.id)
+    assert [m["data"]["order_id"] for m in listener.of("order.created", str(order.id))] == [str(order.id)]
+    assert await _status(runtime, order.id) == "paid"
+
+
+async def _count(runtime: Runtime, query: str, *args: Any) -> int:
+    return int(await runtime.pool.fetchval(query, *args))
+
+
+async def test_a_payment_for_an_unknown_order_is_retried_then_parked_and_the_worker_goes_on(
+    runtime: Runtime, settings: Settings, start_worker, prefix: str
+) -> None:
+    await start_worker(settings)
+    orphan = payment_event("succeeded", uuid4())
+    await publish_payment(runtime.broker, orphan)
+    channel = await runtime.broker.connection.channel()
+    dlq = await channel.declare_queue(prefix + "orders.payments.dlq", passive=True)
+    parked = await eventually(lambda: dlq.get(fail=False), timeout=15)
+    await parked.ack()
+    await channel.close()
+    assert parked.message_id == str(orphan.id)
+    assert parked.headers["x-attempts"] == 3  # the first delivery and two retries
+    assert "unknown order" in parked.headers["x-error"]
+    assert await _count(runtime, "SELECT count(*) FROM inbox") == 0  # each failed attempt rolled back
+    order = await services.place_order(runtime.deps(settings), "ada@example.com", [("prod_mug", 1)])
+    await publish_payment(runtime.broker, payment_event("succeeded", order.id, amount=1800))
+    await eventually(lambda: _status_is(runtime, order.id, "paid"), timeout=15)
+
+
+async def _status_is(runtime: Runtime, order_id: Any, status: str) -> bool:
+    return await _status(runtime, order_id) == status
+
+
+async def test_the_payment_deadline_cancels_an_unpaid_order_and_spares_a_paid_one(
+    runtime: Runtime, settings: Settings, start_worker, listener: Listener
+) -> None:
+    short = settings.model_copy(update={"order_payment_ttl": 2})
+    deps = runtime.deps(short)
+    unpaid = await services.place_order(deps, "ada@example.com", [("prod_coffee", 1)])
+    paid = await services.place_order(deps, "grace@example.com", [("prod_coffee", 1)])
+    await start_worker(short)
+    await publish_payment(runtime.broker, payment_event("succeeded", paid.id, amount=1450))
+    (canceled,) = await eventually(lambda: listener.of("order.canceled", str(unpaid.id)), timeout=20)
+    assert (canceled["data"]["status"], canceled["data"]["reason"]) == ("canceled", "payment_deadline")
+    assert canceled["data"]["email"] == "ada@example.com"
+    checks = "SELECT count(*) FROM inbox WHERE consumer = 'orders.deadlines'"
+    await eventually(lambda: _count_is(runtime, checks, 2), timeout=20)  # both checks handled
+    assert await _status(runtime, unpaid.id) == "canceled"
+    canceled_at = await runtime.pool.fetchval("SELECT canceled_at FROM orders WHERE id = $1", unpaid.id)
+    assert canceled_at >= unpaid.payment_deadline  # delayed through the broker, never early
+    assert await _status(runtime, paid.id) == "paid"
+    assert listener.of("order.canceled", str(paid.id)) == []
+
+
+async def _count_is(runtime: Runtime, query: str, expected: int) -> bool:
+    return await _count(runtime, query) == expected

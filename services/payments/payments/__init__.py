@@ -1,1 +1,1 @@
-"""The payments service."""
+"""payments: Stripe Checkout sessions and the verified Stripe webhook, publishing payment events."""

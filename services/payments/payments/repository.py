@@ -1,0 +1,179 @@
+"""payments repository: every SQL statement on the payments tables, and the outbox write."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+from messaging.db import Conn
+from messaging.event import Envelope
+from messaging.outbox import add_to_outbox
+from payments.domain import Outcome, Session, SessionStatus
+from payments.rules import Mismatch, StripeEvent
+
+_COLUMNS = """order_id, attempt, idempotency_key, request, amount, currency, expires_at, status, session_id,
+url, payment_status, payment_intent_id, outcome, succeeded_event_id, refunded_amount"""
+LATEST_SESSION = f"SELECT {_COLUMNS} FROM checkout_sessions WHERE order_id = $1 ORDER BY attempt DESC LIMIT 1"
+GET_SESSION = f"SELECT {_COLUMNS} FROM checkout_sessions WHERE session_id = $1"
+LOCK_SESSION = f"SELECT {_COLUMNS} FROM checkout_sessions WHERE session_id = $1 FOR UPDATE"
+LOCK_SESSION_BY_PAYMENT_INTENT = (
+    f"SELECT {_COLUMNS} FROM checkout_sessions WHERE payment_intent_id = $1 FOR UPDATE"
+)
+INSERT_SESSION = """
+INSERT INTO checkout_sessions (order_id, attempt, idempotency_key, request, amount, currency, expires_at)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)"""
+MARK_CREATED = """
+UPDATE checkout_sessions SET status = 'open', session_id = $3, url = $4, updated_at = now()
+WHERE order_id = $1 AND attempt = $2 AND status = 'creating'"""
+MARK_FAILED = """
+UPDATE checkout_sessions SET status = 'failed', updated_at = now()
+WHERE order_id = $1 AND attempt = $2 AND status = 'creating'"""
+SAVE_SESSION = """
+UPDATE checkout_sessions SET status = $3, payment_status = $4, payment_intent_id = $5, outcome = $6,
+    succeeded_event_id = $7, refunded_amount = $8, updated_at = now()
+WHERE order_id = $1 AND attempt = $2"""
+ADD_EVENT = """
+INSERT INTO stripe_events (id, type, livemode, created, body) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO NOTHING"""
+NOTE_EVENT = "UPDATE stripe_events SET note = $2 WHERE id = $1"
+ADD_REVIEW = """
+INSERT INTO payment_reviews (stripe_event_id, event_type, checkout_session_id, order_id, expected_amount,
+    expected_currency, received_amount, received_currency)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+LOCK_ORDER = "SELECT pg_advisory_lock(hashtextextended($1::text, 7))"
+UNLOCK_ORDER = "SELECT pg_advisory_unlock(hashtextextended($1::text, 7))"
+PING = "SELECT 1"
+
+
+class Repository(Protocol):
+    """The payments tables inside one transaction the caller owns."""
+
+    async def latest_session(self, order_id: UUID) -> Session | None: ...
+    async def get_session(self, session_id: str) -> Session | None: ...
+    async def lock_session(self, session_id: str) -> Session | None: ...
+    async def lock_session_by_payment_intent(self, payment_intent_id: str) -> Session | None: ...
+    async def insert_session(self, session: Session) -> None: ...
+    async def mark_created(self, session: Session, session_id: str, url: str | None) -> None: ...
+    async def mark_failed(self, session: Session) -> None: ...
+    async def save_session(self, session: Session) -> None: ...
+    async def add_event(self, event: StripeEvent, body: bytes) -> bool: ...
+    async def note_event(self, event_id: str, note: str) -> None: ...
+    async def add_review(self, event: StripeEvent, session: Session, mismatch: Mismatch) -> None: ...
+    async def add_to_outbox(self, envelope: Envelope[Any]) -> None: ...
+
+
+def _session(row: asyncpg.Record | None) -> Session | None:
+    if row is None:
+        return None
+    values = dict(row)
+    values["request"] = json.loads(values["request"])
+    values["status"] = SessionStatus(values["status"])
+    values["outcome"] = Outcome(values["outcome"]) if values["outcome"] else None
+    return Session(**values)
+
+
+class PgRepository:
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def latest_session(self, order_id: UUID) -> Session | None:
+        return _session(await self._conn.fetchrow(LATEST_SESSION, order_id))
+
+    async def get_session(self, session_id: str) -> Session | None:
+        return _session(await self._conn.fetchrow(GET_SESSION, session_id))
+
+    async def lock_session(self, session_id: str) -> Session | None:
+        return _session(await self._conn.fetchrow(LOCK_SESSION, session_id))
+
+    async def lock_session_by_payment_intent(self, payment_intent_id: str) -> Session | None:
+        return _session(await self._conn.fetchrow(LOCK_SESSION_BY_PAYMENT_INTENT, payment_intent_id))
+
+    async def insert_session(self, session: Session) -> None:
+        s = session
+        await self._conn.execute(
+            INSERT_SESSION,
+            s.order_id,
+            s.attempt,
+            s.idempotency_key,
+            json.dumps(s.request),
+            s.amount,
+            s.currency,
+            s.expires_at,
+        )
+
+    async def mark_created(self, session: Session, session_id: str, url: str | None) -> None:
+        await self._conn.execute(MARK_CREATED, session.order_id, session.attempt, session_id, url)
+
+    async def mark_failed(self, session: Session) -> None:
+        await self._conn.execute(MARK_FAILED, session.order_id, session.attempt)
+
+    async def save_session(self, session: Session) -> None:
+        s = session
+        await self._conn.execute(
+            SAVE_SESSION,
+            s.order_id,
+            s.attempt,
+            s.status.value,
+            s.payment_status,
+            s.payment_intent_id,
+            s.outcome.value if s.outcome else None,
+            s.succeeded_event_id,
+            s.refunded_amount,
+        )
+
+    async def add_event(self, event: StripeEvent, body: bytes) -> bool:
+        """False when Stripe's event id was stored before (a redelivery)."""
+        created = datetime.fromtimestamp(event.created, UTC) if event.created is not None else None
+        status: str = await self._conn.execute(ADD_EVENT, event.id, event.type, event.livemode, created, body)
+        return status == "INSERT 0 1"
+
+    async def note_event(self, event_id: str, note: str) -> None:
+        await self._conn.execute(NOTE_EVENT, event_id, note)
+
+    async def add_review(self, event: StripeEvent, session: Session, mismatch: Mismatch) -> None:
+        await self._conn.execute(
+            ADD_REVIEW,
+            event.id,
+            event.type,
+            session.session_id,
+            session.order_id,
+            mismatch.expected_amount,
+            mismatch.expected_currency,
+            mismatch.received_amount,
+            mismatch.received_currency,
+        )
+
+    async def add_to_outbox(self, envelope: Envelope[Any]) -> None:
+        await add_to_outbox(self._conn, envelope)
+
+
+class PgStore:
+    """Transactions on a pool; the order lock is a session advisory lock on its own connection."""
+
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
+        self.pool = pool
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repository]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield PgRepository(conn)
+
+    @contextlib.asynccontextmanager
+    async def order_lock(self, order_id: UUID) -> AsyncIterator[None]:
+        """Serialises checkouts of one order across processes; released if the process dies."""
+        async with self.pool.acquire() as conn:
+            await conn.execute(LOCK_ORDER, str(order_id))
+            try:
+                yield
+            finally:
+                await conn.execute(UNLOCK_ORDER, str(order_id))
+
+    async def ping(self) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.fetchval(PING)

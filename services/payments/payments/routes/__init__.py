@@ -1,0 +1,1 @@
+"""payments HTTP routes: one APIRouter per file."""

@@ -1,0 +1,84 @@
+"""payments checkout routes: create (or reuse) a Stripe Checkout Session for an order, read one."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, ConfigDict
+
+from payments import handlers
+from payments.deps import DepsDep
+from payments.domain import InconsistentOrder, NotPayable, Order, Session, SessionStatus
+from payments.stripe_gateway import StripeRefused, StripeUnavailable
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/checkout-sessions", tags=["checkout"])
+
+
+class CheckoutCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order: Order
+
+
+class CheckoutPublic(BaseModel):
+    session_id: str
+    checkout_url: str | None
+
+
+class SessionPublic(BaseModel):
+    session_id: str
+    order_id: str
+    status: str
+    payment_status: str
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic)
+async def create_checkout_session(body: CheckoutCreate, response: Response, deps: DepsDep) -> CheckoutPublic:
+    """Create a Checkout Session for the order (201), or return its still-open one (200)."""
+    try:
+        result = await handlers.start_checkout(body.order, deps)
+    except NotPayable as exc:
+        deps.metrics.checkouts.labels("not_payable").inc()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except InconsistentOrder as exc:
+        deps.metrics.checkouts.labels("invalid").inc()
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except (StripeRefused, StripeUnavailable) as exc:
+        deps.metrics.checkouts.labels("stripe_error").inc()
+        log.error("checkout for order %s failed at Stripe: %s", body.order.id, exc)
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"Stripe: {exc}") from None
+    deps.metrics.checkouts.labels("created" if result.created else "reused").inc()
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    assert result.session.session_id is not None
+    return CheckoutPublic(session_id=result.session.session_id, checkout_url=result.session.url)
+
+
+@router.get("/{session_id}", response_model=SessionPublic)
+async def get_checkout_session(session_id: str, deps: DepsDep) -> SessionPublic:
+    """A session of ours, with Stripe's current status while we still think it is open."""
+    async with deps.store.transaction() as repo:
+        session = await repo.get_session(session_id)
+    if session is None or session.session_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no checkout session {session_id}")
+    return await _current(session, deps)
+
+
+async def _current(session: Session, deps: DepsDep) -> SessionPublic:
+    assert session.session_id is not None
+    state, payment_status = session.status.value, session.payment_status
+    if session.status is SessionStatus.OPEN:  # the customer may be back before the webhook
+        try:
+            remote = await deps.stripe.retrieve_session(session.session_id)
+        except StripeUnavailable as exc:
+            log.warning("Stripe unreachable for session %s: %s", session.session_id, exc)
+            remote = None
+        if remote is not None:
+            state, payment_status = remote.status, remote.payment_status
+    return SessionPublic(
+        session_id=session.session_id,
+        order_id=str(session.order_id),
+        status=state,
+        payment_status=payment_status,
+    )

@@ -1,0 +1,145 @@
+"""payments Stripe gateway: the only module that imports `stripe` (async SDK calls, webhook signatures)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+import stripe
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParams
+
+log = logging.getLogger(__name__)
+TOLERANCE = 300  # seconds a signature's timestamp may be old, or ahead of our clock
+
+
+class WebhookRejected(Exception):
+    """The Stripe-Signature header does not prove the body came from Stripe, now: 400."""
+
+
+class StripeRefused(Exception):
+    """Stripe refused the request itself (invalid parameters, idempotency conflict): not retryable as is."""
+
+
+class StripeUnavailable(Exception):
+    """Stripe did not answer usefully (network, 5xx, rate limit, credentials): try again later."""
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class RemoteSession:
+    id: str
+    status: str
+    payment_status: str
+    payment_intent_id: str | None
+
+
+class StripeApi(Protocol):
+    """The Stripe calls payments makes; StripeGateway is the real one, unit tests use a fake."""
+
+    async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession: ...
+    async def retrieve_session(self, session_id: str) -> RemoteSession | None: ...
+    async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None: ...
+    async def aclose(self) -> None: ...
+
+
+def _remote(session: stripe.checkout.Session) -> RemoteSession:
+    pi = session.payment_intent
+    pi_id = pi if isinstance(pi, str) or pi is None else pi.id
+    return RemoteSession(session.id, str(session.status), str(session.payment_status), pi_id)
+
+
+class StripeGateway:
+    """The official SDK's StripeClient on httpx, used through its async methods."""
+
+    def __init__(self, api_key: str, api_base: str | None, *, timeout: float, retries: int) -> None:
+        self._http = stripe.HTTPXClient(timeout=timeout)
+        bases: dict[str, str] = {"api": api_base.rstrip("/")} if api_base else {}
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses=cast("stripe._base_address.BaseAddresses", bases),
+            http_client=self._http,
+            max_network_retries=retries,
+        )
+
+    async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession:
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                cast("SessionCreateParams", params), {"idempotency_key": idempotency_key}
+            )
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            raise StripeRefused(exc.user_message or str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+        return CreatedSession(session.id, session.url)
+
+    async def retrieve_session(self, session_id: str) -> RemoteSession | None:
+        try:
+            return _remote(await self._client.v1.checkout.sessions.retrieve_async(session_id))
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+
+    async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None:
+        """The Checkout Session that created a PaymentIntent, if Stripe knows one."""
+        try:
+            found = await self._client.v1.checkout.sessions.list_async(
+                {"payment_intent": payment_intent_id, "limit": 1}
+            )
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+        return _remote(found.data[0]) if found.data else None
+
+    async def aclose(self) -> None:
+        await self._http.close_async()  # type: ignore[no-untyped-call]
+
+
+class WebhookVerifier:
+    """Stripe's scheme (HMAC-SHA256 of `t.body`) against every configured secret, within 300 s both ways."""
+
+    def __init__(self, secrets: tuple[str, ...], tolerance: int = TOLERANCE) -> None:
+        if not secrets:
+            raise ValueError("at least one webhook signing secret is needed")
+        self._secrets = secrets
+        self._tolerance = tolerance
+
+    def verify(self, body: bytes, header: str | None, now: float | None = None) -> None:
+        if not header:
+            raise WebhookRejected("missing Stripe-Signature header")
+        try:
+            payload = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WebhookRejected("body is not UTF-8") from None
+        if not any(self._matches(payload, header, secret) for secret in self._secrets):
+            raise WebhookRejected("no valid signature for any configured secret")
+        timestamp = _timestamp(header)
+        now = time.time() if now is None else now
+        if timestamp < now - self._tolerance:
+            raise WebhookRejected(f"signature timestamp {timestamp} is older than {self._tolerance}s")
+        if timestamp > now + self._tolerance:  # the SDK checks only the past
+            raise WebhookRejected(f"signature timestamp {timestamp} is in the future")
+
+    def _matches(self, payload: str, header: str, secret: str) -> bool:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
+        except stripe.SignatureVerificationError:
+            return False
+        return True
+
+
+def _timestamp(header: str) -> int:
+    """`t=` of a header the SDK already parsed successfully."""
+    for part in header.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise WebhookRejected("no timestamp in Stripe-Signature")

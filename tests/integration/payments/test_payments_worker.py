@@ -1,0 +1,63 @@
+"""The worker relays committed payment events to the public exchanges and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+from pydantic import SecretStr
+
+from messaging.event import Envelope
+from messaging.events.payments import PaymentSucceeded
+from messaging.outbox import add_to_outbox
+from messaging.settings import service_database_dsn
+from payments import worker
+from payments.settings import Settings
+from tests.conftest import eventually
+
+from .conftest import TEST_TOPOLOGY, TOPIC_QUEUE
+
+
+async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, make_broker) -> None:
+    database_url = postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:8]}")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        amqp_url=rabbit.url,
+        stripe_webhook_secret=SecretStr("whsec_x"),
+    )
+    reader = await make_broker(TEST_TOPOLOGY, prefix)
+    await reader.declare()  # the third party's queue exists before anything is published
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(settings, stop, topology=TEST_TOPOLOGY, prefix=prefix))
+    dsn = service_database_dsn(database_url, "payments")
+    event = PaymentSucceeded(
+        order_id=uuid.uuid4(), stripe_event_id="evt_1", checkout_session_id="cs_1", amount=100, currency="eur"
+    )
+    envelope = Envelope.wrap(event, correlation_id=str(event.order_id))
+
+    async def committed() -> bool:
+        try:
+            conn = await asyncpg.connect(dsn)
+        except asyncpg.InvalidCatalogNameError:
+            return False  # the worker has not created its database yet
+        try:
+            if await conn.fetchval("SELECT to_regclass('checkout_sessions')") is None:
+                return False
+            async with conn.transaction():
+                await add_to_outbox(conn, envelope)
+            return True
+        finally:
+            await conn.close()
+
+    await eventually(committed, timeout=20)
+    channel = await reader.connection.channel()
+    queue = await channel.get_queue(prefix + TOPIC_QUEUE.name, ensure=False)
+    message = await eventually(lambda: queue.get(no_ack=True, fail=False), timeout=20)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    await channel.close()
+
+    assert message.message_id == str(envelope.id)
+    assert message.correlation_id == str(event.order_id)

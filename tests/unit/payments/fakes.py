@@ -1,0 +1,164 @@
+"""In-memory fakes of payments' own ports: the store (repository + lock) and the Stripe API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+from uuid import UUID
+
+from pydantic import SecretStr
+
+from messaging.event import Envelope
+from payments.deps import Deps
+from payments.domain import Session, SessionStatus
+from payments.rules import Mismatch, StripeEvent
+from payments.settings import Settings
+from payments.stripe_gateway import CreatedSession, RemoteSession, StripeRefused, WebhookVerifier
+
+SECRET = "whsec_unit"
+
+
+@dataclass
+class State:
+    sessions: dict[tuple[UUID, int], Session] = field(default_factory=dict)
+    events: dict[str, bytes] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    reviews: list[tuple[str, Mismatch]] = field(default_factory=list)
+    outbox: list[Envelope[Any]] = field(default_factory=list)
+
+
+class InMemoryRepository:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    def _by(self, **match: Any) -> Session | None:
+        return next(
+            (x for x in self.s.sessions.values() if all(getattr(x, k) == v for k, v in match.items())), None
+        )
+
+    async def latest_session(self, order_id: UUID) -> Session | None:
+        mine = [x for x in self.s.sessions.values() if x.order_id == order_id]
+        return max(mine, key=lambda x: x.attempt, default=None)
+
+    async def get_session(self, session_id: str) -> Session | None:
+        return self._by(session_id=session_id)
+
+    lock_session = get_session
+
+    async def lock_session_by_payment_intent(self, payment_intent_id: str) -> Session | None:
+        return self._by(payment_intent_id=payment_intent_id)
+
+    async def insert_session(self, session: Session) -> None:
+        assert (session.order_id, session.attempt) not in self.s.sessions
+        self.s.sessions[(session.order_id, session.attempt)] = session
+
+    async def mark_created(self, session: Session, session_id: str, url: str | None) -> None:
+        key = (session.order_id, session.attempt)
+        self.s.sessions[key] = replace(
+            self.s.sessions[key], status=SessionStatus.OPEN, session_id=session_id, url=url
+        )
+
+    async def mark_failed(self, session: Session) -> None:
+        key = (session.order_id, session.attempt)
+        self.s.sessions[key] = replace(self.s.sessions[key], status=SessionStatus.FAILED)
+
+    async def save_session(self, session: Session) -> None:
+        self.s.sessions[(session.order_id, session.attempt)] = session
+
+    async def add_event(self, event: StripeEvent, body: bytes) -> bool:
+        if event.id in self.s.events:
+            return False
+        self.s.events[event.id] = body
+        return True
+
+    async def note_event(self, event_id: str, note: str) -> None:
+        self.s.notes[event_id] = note
+
+    async def add_review(self, event: StripeEvent, session: Session, mismatch: Mismatch) -> None:
+        self.s.reviews.append((event.id, mismatch))
+
+    async def add_to_outbox(self, envelope: Envelope[Any]) -> None:
+        self.s.outbox.append(envelope)
+
+
+class InMemoryStore:
+    """A transaction works on a copy and commits it on success (rollback on error), one at a time."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        self._tx = asyncio.Lock()
+        self._orders: dict[UUID, asyncio.Lock] = {}
+        self.down = False
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[InMemoryRepository]:
+        async with self._tx:
+            work = copy.deepcopy(self.state)
+            yield InMemoryRepository(work)
+            self.state = work
+
+    @contextlib.asynccontextmanager
+    async def order_lock(self, order_id: UUID) -> AsyncIterator[None]:
+        async with self._orders.setdefault(order_id, asyncio.Lock()):
+            yield
+
+    async def ping(self) -> None:
+        if self.down:
+            raise ConnectionError("database down")
+
+
+@dataclass
+class FakeStripe:
+    """Replays a create per idempotency key like Stripe; `fail_with` makes the next creates raise."""
+
+    created: dict[str, CreatedSession] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    fail_with: list[Exception] = field(default_factory=list)
+    remote: dict[str, RemoteSession] = field(default_factory=dict)
+    _ids: Any = field(default_factory=itertools.count)
+
+    async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession:
+        self.calls.append(idempotency_key)
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        if idempotency_key not in self.created:
+            n = next(self._ids)
+            self.created[idempotency_key] = CreatedSession(f"cs_test_{n}", f"https://pay.test/{n}")
+        return self.created[idempotency_key]
+
+    async def retrieve_session(self, session_id: str) -> RemoteSession | None:
+        return self.remote.get(session_id)
+
+    async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None:
+        return next((r for r in self.remote.values() if r.payment_intent_id == payment_intent_id), None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def make_deps(**overrides: Any) -> Deps:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        stripe_webhook_secret=SecretStr(f"{SECRET},whsec_old"),
+        public_base_url="http://shop.test",
+    )
+
+    async def broker_ready() -> bool:
+        return True
+
+    values: dict[str, Any] = {
+        "settings": settings,
+        "store": InMemoryStore(),
+        "stripe": FakeStripe(),
+        "verifier": WebhookVerifier(settings.webhook_secrets),
+        "broker_ready": broker_ready,
+    }
+    return Deps(**(values | overrides))
+
+
+__all__ = ["SECRET", "FakeStripe", "InMemoryStore", "StripeRefused", "make_deps"]

@@ -1,0 +1,56 @@
+"""notifier: the dependencies handlers and routes get, built by the entry points (fakes in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+
+from notifier.mailer import Mailer
+from notifier.metrics import Metrics
+from notifier.render import Composer
+from notifier.repository import PgRepository, Repository
+
+Transaction = Callable[[], AbstractAsyncContextManager[Repository]]
+Check = Callable[[], Awaitable[None]]  # raises when what it checks is down
+
+
+@dataclass
+class Deps:
+    """What the worker's handlers use."""
+
+    transaction: Transaction
+    mailer: Mailer
+    composer: Composer
+    base_url: str  # PUBLIC_BASE_URL, for links in e-mails
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+@dataclass
+class ApiDeps:
+    """What the health and metrics routes use."""
+
+    checks: Mapping[str, Check]
+    count_emails: Callable[[], Awaitable[dict[str, int]]]
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+def pg_transaction(pool: asyncpg.Pool[asyncpg.Record]) -> Transaction:
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[Repository]:
+        async with pool.acquire() as conn, conn.transaction():
+            yield PgRepository(conn)
+
+    return transaction
+
+
+def get_deps(request: Request) -> ApiDeps:
+    deps: ApiDeps = request.app.state.deps
+    return deps
+
+
+ApiDepsDep = Annotated[ApiDeps, Depends(get_deps)]

@@ -1,0 +1,148 @@
+"""notifier: pure rules: which e-mail an event asks for, its identity, subject and content data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+MESSAGE_ID_DOMAIN = "paybus"
+ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND"})
+ZERO_DECIMAL |= {"VUV", "XAF", "XOF", "XPF"}
+_RANK = {"pending": 0, "payment_failed": 0, "paid": 1, "canceled": 1, "refunded": 2}
+
+
+class EmailState(StrEnum):
+    INTENDED = "intended"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Template(StrEnum):
+    """The template pair (text and HTML) of each kind of e-mail."""
+
+    CONFIRMATION = "confirmation"
+    RECEIPT = "receipt"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELED = "canceled"
+    REFUND = "refund"
+
+
+class OrderNotKnown(LookupError):
+    """A payment or order event for an order whose order.created has not arrived yet: retry later."""
+
+
+@dataclass(frozen=True)
+class Line:
+    product_id: str
+    name: str
+    quantity: int
+    unit_price: int
+    line_total: int
+
+
+@dataclass(frozen=True)
+class Order:
+    id: UUID
+    email: str
+    lines: tuple[Line, ...]
+    total: int
+    currency: str
+    status: str
+    created_at: datetime
+    payment_deadline: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        """The short reference customers see."""
+        return str(self.id)[:8].upper()
+
+
+@dataclass(frozen=True)
+class Payment:
+    """What an invoice needs to know about the payment."""
+
+    amount: int
+    currency: str
+    paid_at: datetime
+    checkout_session_id: str
+    payment_intent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One e-mail to send once: `kind` is its identity within the order."""
+
+    order: Order
+    kind: str
+    template: Template
+    subject: str
+    links: dict[str, str] = field(default_factory=dict)
+    payment: Payment | None = None  # set: attach a PDF invoice
+    refunded: int | None = None
+    reason: str | None = None
+
+    @property
+    def message_id(self) -> str:
+        return message_id(self.kind, self.order.id)
+
+    @property
+    def recipient(self) -> str:
+        return self.order.email
+
+
+def message_id(kind: str, order_id: UUID) -> str:
+    """Deterministic, so a receiving server can drop the copy a crash between send and record makes."""
+    return f"<{kind}.{order_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+def money(amount: int, currency: str) -> str:
+    """Minor units as text: 1250 EUR -> 'EUR 12.50'; zero-decimal currencies have no fraction."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL:
+        return f"{code} {amount:,}"
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{code} {whole:,}.{cents:02d}"
+
+
+def advance(current: str, new: str) -> str:
+    """Order status only moves forward, whatever order events arrive in."""
+    return new if _RANK.get(new, -1) > _RANK.get(current, -1) else current
+
+
+def order_page(base_url: str, order: Order) -> str:
+    return f"{base_url}/orders/{order.id}"
+
+
+def confirmation(order: Order, base_url: str) -> Mail:
+    subject = f"We received your order {order.ref}"
+    return Mail(order, "confirmation", Template.CONFIRMATION, subject, {"order": order_page(base_url, order)})
+
+
+def receipt(order: Order, payment: Payment) -> Mail:
+    subject = f"Payment received for order {order.ref}: your invoice"
+    return Mail(order, "receipt", Template.RECEIPT, subject, payment=payment)
+
+
+def payment_failed(order: Order, checkout_session_id: str, reason: str | None, base_url: str) -> Mail | None:
+    """One e-mail per failed checkout session; none once the order is paid, canceled or refunded."""
+    if _RANK.get(order.status, 0) > 0:
+        return None
+    kind = f"payment_failed.{checkout_session_id}"
+    subject = f"Payment for order {order.ref} failed"
+    links = {"pay": order_page(base_url, order)}
+    return Mail(order, kind, Template.PAYMENT_FAILED, subject, links, reason=reason)
+
+
+def canceled(order: Order, reason: str | None, base_url: str) -> Mail:
+    subject = f"Order {order.ref} canceled"
+    links = {"order": order_page(base_url, order)}
+    return Mail(order, "canceled", Template.CANCELED, subject, links, reason=reason)
+
+
+def refund(order: Order, refunded_so_far: int) -> Mail:
+    """Keyed by the running refunded total: each refund moves it, a duplicate event repeats it."""
+    subject = f"Refund issued for order {order.ref}"
+    return Mail(order, f"refund.{refunded_so_far}", Template.REFUND, subject, refunded=refunded_so_far)

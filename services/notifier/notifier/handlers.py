@@ -1,0 +1,117 @@
+"""notifier: one handler per consumed event; each keeps what it needs and sends its e-mail once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from messaging.broker import Handlers
+from messaging.event import Envelope
+from messaging.events.orders import OrderCanceled, OrderCreated, OrderPaid, OrderRefunded
+from messaging.events.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
+from notifier import domain
+from notifier.deps import Deps
+from notifier.domain import Line, Order, OrderNotKnown, Payment
+from notifier.repository import Repository
+from notifier.sending import send_once
+
+log = logging.getLogger(__name__)
+ORDERS_QUEUE = "notifier.orders"
+PAYMENTS_QUEUE = "notifier.payments"
+
+
+def _order(msg: Envelope[OrderCreated]) -> Order:
+    data = msg.data
+    lines = tuple(
+        Line(line.product_id, line.name, line.quantity, line.unit_price, line.line_total)
+        for line in data.lines
+    )
+    return Order(
+        id=data.order_id,
+        email=data.email,
+        lines=lines,
+        total=data.total,
+        currency=data.currency,
+        status=data.status,
+        created_at=msg.occurred_at,
+        payment_deadline=data.payment_deadline,
+    )
+
+
+async def _known(repo: Repository, msg: Envelope[Any]) -> Order:
+    order = await repo.get_order(msg.data.order_id)
+    if order is None:  # order.created is late or being retried: raise, the retry path brings it back
+        raise OrderNotKnown(f"order {msg.data.order_id} not known yet ({msg.type}, message {msg.id})")
+    return order
+
+
+async def _advance(msg: Envelope[Any], deps: Deps, queue: str, status: str) -> Order:
+    """Mirror the order's status (forward only); the inbox claim makes a repeat change nothing."""
+    async with deps.transaction() as repo:
+        order = await _known(repo, msg)
+        moved = domain.advance(order.status, status)
+        if moved != order.status and await repo.claim(queue, str(msg.id)):
+            await repo.set_status(order.id, moved)
+            ids = (msg.id, msg.correlation_id)
+            log.info("order %s is %s (message %s, correlation %s)", order.id, moved, *ids)
+    return order
+
+
+async def on_order_created(msg: Envelope[OrderCreated], deps: Deps) -> None:
+    async with deps.transaction() as repo:
+        await repo.save_order(_order(msg))  # the first copy wins; a repeat changes nothing
+        order = await _known(repo, msg)
+    await send_once(domain.confirmation(order, deps.base_url), msg, deps)
+
+
+async def on_order_paid(msg: Envelope[OrderPaid], deps: Deps) -> None:
+    await _advance(msg, deps, ORDERS_QUEUE, "paid")  # the receipt comes from payment.succeeded
+
+
+async def on_order_canceled(msg: Envelope[OrderCanceled], deps: Deps) -> None:
+    order = await _advance(msg, deps, ORDERS_QUEUE, "canceled")
+    await send_once(domain.canceled(order, msg.data.reason, deps.base_url), msg, deps)
+
+
+async def on_order_refunded(msg: Envelope[OrderRefunded], deps: Deps) -> None:
+    # payment.refunded drives the refund e-mail (every refund, partial ones too): this only mirrors.
+    await _advance(msg, deps, ORDERS_QUEUE, "refunded")
+
+
+async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
+    order = await _advance(msg, deps, PAYMENTS_QUEUE, "paid")
+    data = msg.data
+    session, intent = data.checkout_session_id, data.payment_intent_id
+    payment = Payment(data.amount, data.currency, msg.occurred_at, session, intent)
+    await send_once(domain.receipt(order, payment), msg, deps)
+
+
+async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
+    async with deps.transaction() as repo:
+        order = await _known(repo, msg)
+    mail = domain.payment_failed(order, msg.data.checkout_session_id, msg.data.reason, deps.base_url)
+    if mail is None:
+        log.info("order %s is %s: no payment-failed e-mail (message %s)", order.id, order.status, msg.id)
+        deps.metrics.emails.labels(domain.Template.PAYMENT_FAILED.value, "skipped").inc()
+        return
+    await send_once(mail, msg, deps)
+
+
+async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:
+    if msg.data.fully_refunded:
+        order = await _advance(msg, deps, PAYMENTS_QUEUE, "refunded")
+    else:
+        async with deps.transaction() as repo:
+            order = await _known(repo, msg)
+    await send_once(domain.refund(order, msg.data.amount), msg, deps)
+
+
+HANDLERS: Handlers[Deps] = {
+    OrderCreated: on_order_created,
+    OrderPaid: on_order_paid,
+    OrderCanceled: on_order_canceled,
+    OrderRefunded: on_order_refunded,
+    PaymentSucceeded: on_payment_succeeded,
+    PaymentFailed: on_payment_failed,
+    PaymentRefunded: on_payment_refunded,
+}

@@ -1,0 +1,118 @@
+"""notifier: every SQL statement on the notifier's own tables (orders it knows, e-mails it sent)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Protocol
+from uuid import UUID
+
+import asyncpg
+
+from messaging.db import Conn
+from messaging.inbox import claim
+from notifier.domain import EmailState, Line, Mail, Order
+
+SAVE_ORDER = """
+INSERT INTO orders (order_id, email, lines, total, currency, status, payment_deadline, created_at)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)
+ON CONFLICT (order_id) DO NOTHING"""
+GET_ORDER = """
+SELECT order_id, email, lines, total, currency, status, payment_deadline, created_at
+FROM orders WHERE order_id = $1"""
+SET_STATUS = "UPDATE orders SET status = $2 WHERE order_id = $1"
+RECORD_INTENT = """
+INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (order_id, kind) DO NOTHING"""
+LOCK_EMAIL = "SELECT state FROM emails WHERE order_id = $1 AND kind = $2 FOR UPDATE"
+MARK_SENT = """
+UPDATE emails SET state = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+WHERE order_id = $1 AND kind = $2"""
+RECORD_FAILURE = """
+UPDATE emails SET state = $3, attempts = attempts + 1, last_error = $4
+WHERE order_id = $1 AND kind = $2"""
+COUNT_EMAILS = "SELECT state, count(*) AS n FROM emails GROUP BY state"
+
+
+class Repository(Protocol):
+    """The notifier's storage port; PgRepository is the real one, tests use an in-memory one."""
+
+    async def claim(self, consumer: str, message_id: str) -> bool: ...
+
+    async def save_order(self, order: Order) -> None: ...
+
+    async def get_order(self, order_id: UUID) -> Order | None: ...
+
+    async def set_status(self, order_id: UUID, status: str) -> None: ...
+
+    async def record_intent(self, mail: Mail, cause_id: str, correlation_id: str) -> None: ...
+
+    async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None: ...
+
+    async def mark_sent(self, order_id: UUID, kind: str) -> None: ...
+
+    async def record_failure(self, order_id: UUID, kind: str, state: EmailState, error: str) -> None: ...
+
+    async def count_emails(self) -> dict[str, int]: ...
+
+
+class PgRepository:
+    """One connection; the caller owns the transaction."""
+
+    def __init__(self, conn: Conn) -> None:
+        self._conn = conn
+
+    async def claim(self, consumer: str, message_id: str) -> bool:
+        return await claim(self._conn, consumer, message_id)
+
+    async def save_order(self, order: Order) -> None:
+        lines = json.dumps([asdict(line) for line in order.lines])
+        await self._conn.execute(
+            SAVE_ORDER,
+            order.id,
+            order.email,
+            lines,
+            order.total,
+            order.currency,
+            order.status,
+            order.payment_deadline,
+            order.created_at,
+        )
+
+    async def get_order(self, order_id: UUID) -> Order | None:
+        row = await self._conn.fetchrow(GET_ORDER, order_id)
+        return _order(row) if row is not None else None
+
+    async def set_status(self, order_id: UUID, status: str) -> None:
+        await self._conn.execute(SET_STATUS, order_id, status)
+
+    async def record_intent(self, mail: Mail, cause_id: str, correlation_id: str) -> None:
+        args = (mail.order.id, mail.kind, mail.message_id, mail.recipient, mail.subject)
+        await self._conn.execute(RECORD_INTENT, *args, cause_id, correlation_id)
+
+    async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None:
+        state = await self._conn.fetchval(LOCK_EMAIL, order_id, kind)
+        return EmailState(state) if state is not None else None
+
+    async def mark_sent(self, order_id: UUID, kind: str) -> None:
+        await self._conn.execute(MARK_SENT, order_id, kind)
+
+    async def record_failure(self, order_id: UUID, kind: str, state: EmailState, error: str) -> None:
+        await self._conn.execute(RECORD_FAILURE, order_id, kind, state.value, error[:1000])
+
+    async def count_emails(self) -> dict[str, int]:
+        return {row["state"]: row["n"] for row in await self._conn.fetch(COUNT_EMAILS)}
+
+
+def _order(row: asyncpg.Record) -> Order:
+    return Order(
+        id=row["order_id"],
+        email=row["email"],
+        lines=tuple(Line(**line) for line in json.loads(row["lines"])),
+        total=row["total"],
+        currency=row["currency"],
+        status=row["status"],
+        created_at=row["created_at"],
+        payment_deadline=row["payment_deadline"],
+    )

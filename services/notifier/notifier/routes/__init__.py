@@ -1,0 +1,1 @@
+"""notifier: HTTP routes, one APIRouter per file."""

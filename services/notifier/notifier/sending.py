@@ -1,0 +1,72 @@
+"""notifier: send one e-mail at most once per (order, kind): intent committed, send, result recorded."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from messaging.event import Envelope
+from notifier.deps import Deps
+from notifier.domain import EmailState, Mail
+from notifier.mailer import PermanentMailError, TransientMailError
+
+log = logging.getLogger(__name__)
+MailError = TransientMailError | PermanentMailError
+
+
+async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
+    """Send `mail` unless it was sent already; raise the SMTP failure after recording it.
+
+    The intent row is committed before the send, so a crash after the send leaves it 'intended' and
+    the redelivery sends again with the same Message-ID. The row lock held during the send makes a
+    concurrent duplicate wait, then find it sent.
+    """
+    async with deps.transaction() as repo:
+        await repo.record_intent(mail, str(msg.id), msg.correlation_id)
+    failure: MailError | None = None
+    async with deps.transaction() as repo:
+        state = await repo.lock_email(mail.order.id, mail.kind)
+        if state is EmailState.SENT:
+            ids = (mail.message_id, msg.id, msg.correlation_id)
+            log.info("%s already sent (message %s, correlation %s)", *ids)
+            deps.metrics.emails.labels(mail.template.value, "duplicate").inc()
+            return
+        failure = await _deliver(mail, deps)
+        if failure is None:
+            await repo.mark_sent(mail.order.id, mail.kind)
+        else:
+            failed = EmailState.FAILED if isinstance(failure, PermanentMailError) else EmailState.INTENDED
+            await repo.record_failure(mail.order.id, mail.kind, failed, str(failure))
+    _log_outcome(mail, msg, failure, deps)
+    if failure is not None:
+        raise failure
+
+
+async def _deliver(mail: Mail, deps: Deps) -> MailError | None:
+    started = time.perf_counter()
+    try:
+        try:
+            message = deps.composer.compose(mail)
+        except ValueError as exc:  # e.g. a line break in the address: no retry fixes the event
+            raise PermanentMailError(f"cannot build the message: {exc}") from exc
+        await deps.mailer.send(message)
+    except (TransientMailError, PermanentMailError) as exc:
+        return exc
+    finally:
+        deps.metrics.send_seconds.observe(time.perf_counter() - started)
+    return None
+
+
+def _log_outcome(mail: Mail, msg: Envelope[Any], failure: MailError | None, deps: Deps) -> None:
+    ids = (mail.message_id, msg.id, msg.correlation_id)
+    if failure is None:
+        outcome = "sent"
+        log.info("sent %s (message %s, correlation %s)", *ids)
+    elif isinstance(failure, PermanentMailError):
+        outcome = "permanent"
+        log.error("%s rejected for good (message %s, correlation %s): %s", *ids, failure)
+    else:
+        outcome = "transient"
+        log.warning("%s not sent yet (message %s, correlation %s): %s", *ids, failure)
+    deps.metrics.emails.labels(mail.template.value, outcome).inc()

@@ -1,0 +1,28 @@
+"""notifier: settings read from the environment (names fixed by ARCHITECTURE.md, or NOTIFIER_*)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from messaging.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    mail_from: str = "shop@example.com"
+    public_base_url: str | None = None  # unset: http://127.0.0.1:$GATEWAY_PORT
+    gateway_port: int = 8000
+    notifier_host: str = "127.0.0.1"
+    notifier_port: int = 8003
+    notifier_smtp_timeout: float = Field(default=10.0, gt=0)  # connect and each SMTP command
+    notifier_smtp_username: str | None = None
+    notifier_smtp_password: SecretStr | None = None
+    notifier_smtp_starttls: bool = False
+    notifier_prefetch: int = Field(default=8, ge=1)  # per queue: bounds concurrent SMTP sessions
+    notifier_worker_metrics_port: int | None = None  # set: the worker serves /metrics there too
+    notifier_topology_prefix: str = ""  # queue and exchange name prefix: isolates a test run
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")

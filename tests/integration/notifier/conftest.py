@@ -1,0 +1,115 @@
+"""Fixtures for the notifier tests: a real mailbox, the worker on a test topology, a publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest_asyncio
+
+from devmailbox.message import StoredMessage
+from devmailbox.testing import RunningMailbox, running_mailbox
+from messaging.broker import Broker
+from messaging.event import Envelope, Event
+from messaging.topology import BROADCAST, ORDERS, TOPOLOGY, Topology
+from notifier.handlers import ORDERS_QUEUE, PAYMENTS_QUEUE
+from notifier.settings import Settings
+from notifier.worker import Worker
+from tests.conftest import Postgres, Rabbit, eventually
+from tests.integration.messaging.conftest import make_broker  # noqa: F401 - fixture reuse
+
+RETRY_DELAYS = (0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0)  # about 6 s of retries before the DLQ
+TEST_TOPOLOGY = Topology(
+    exchanges=(BROADCAST, ORDERS),
+    queues=tuple(
+        dataclasses.replace(TOPOLOGY.queue(name), retry_delays=RETRY_DELAYS)
+        for name in (ORDERS_QUEUE, PAYMENTS_QUEUE)
+    ),
+    routes={
+        event: tuple(x for x in exchanges if x in (BROADCAST, ORDERS))
+        for event, exchanges in TOPOLOGY.routes.items()
+    },
+)
+ALL_EMAILS = "SELECT order_id, kind, message_id, recipient, state, attempts, last_error FROM emails"
+
+
+def settings_for(rabbit: Rabbit, postgres: Postgres, smtp_port: int, **overrides: Any) -> Settings:
+    """Settings of one test's notifier: its own database (`<run prefix>_<id>_notifier`) and SMTP port."""
+    fields = {
+        "amqp_url": rabbit.url,
+        "database_url": postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:6]}"),
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "mail_from": "shop@example.com",
+        "public_base_url": "http://shop.test",
+        "notifier_smtp_timeout": 5.0,
+    } | overrides
+    return Settings(_env_file=None, **fields)
+
+
+@dataclass
+class Stand:
+    """A running notifier worker, a publisher on the same prefix, and the worker's database."""
+
+    worker: Worker
+    publisher: Broker
+    prefix: str
+
+    async def publish(self, envelope: Envelope[Event]) -> None:
+        await self.publisher.publish(envelope)
+
+    @property
+    def stats(self):  # type: ignore[no-untyped-def]
+        assert self.worker.broker is not None
+        return self.worker.broker.stats
+
+    async def emails(self) -> list[asyncpg.Record]:
+        assert self.worker.pool is not None
+        return list(await self.worker.pool.fetch(ALL_EMAILS))
+
+    async def drain(self, consumed: int) -> list[asyncpg.Record]:
+        """Wait until the worker took `consumed` deliveries, stop its consumers (finishing what is in
+        flight) and return the e-mail rows: after this nothing more can be sent."""
+        await eventually(lambda: self.stats.consumed >= consumed, timeout=15)
+        await asyncio.gather(*(consumer.stop() for consumer in self.worker.consumers))
+        self.worker.consumers.clear()
+        return await self.emails()
+
+
+StandFactory = Callable[..., Awaitable[Stand]]
+
+
+@pytest_asyncio.fixture
+async def mailbox() -> AsyncIterator[RunningMailbox]:
+    async with running_mailbox() as box:
+        yield box
+
+
+@pytest_asyncio.fixture
+async def start_stand(rabbit, postgres, prefix, make_broker) -> AsyncIterator[StandFactory]:  # noqa: F811
+    started: list[Worker] = []
+
+    async def start(smtp_port: int, **overrides: Any) -> Stand:
+        settings = settings_for(rabbit, postgres, smtp_port, **overrides)
+        worker = Worker(settings, topology=TEST_TOPOLOGY, prefix=prefix)
+        await worker.start()
+        started.append(worker)
+        return Stand(worker, await make_broker(TEST_TOPOLOGY, prefix), prefix)
+
+    yield start
+    for worker in started:
+        await worker.stop(grace=5)
+
+
+@pytest_asyncio.fixture
+async def stand(start_stand: StandFactory, mailbox: RunningMailbox) -> Stand:
+    return await start_stand(mailbox.smtp_port)
+
+
+def to(address: str) -> Callable[[StoredMessage], bool]:
+    return lambda message: address in message.recipients()

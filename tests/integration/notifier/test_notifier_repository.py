@@ -1,0 +1,89 @@
+"""Every SQL statement of the notifier's repository against a real, migrated database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest_asyncio
+
+from messaging.db import create_pool
+from messaging.migrations import prepare_database
+from notifier import domain
+from notifier.domain import EmailState, Line, Order
+from notifier.repository import PgRepository
+from notifier.worker import MIGRATIONS
+
+ORDER = Order(
+    uuid.uuid4(),
+    "repo@example.com",
+    (Line("p1", "Mug", 2, 1250, 2500),),
+    2500,
+    "eur",
+    "pending",
+    datetime(2025, 1, 2, 9, 0, tzinfo=UTC),
+    payment_deadline=datetime(2025, 1, 2, 10, 0, tzinfo=UTC),
+)
+
+
+@pytest_asyncio.fixture
+async def pool(postgres) -> AsyncIterator[asyncpg.Pool]:
+    dsn = await prepare_database(
+        postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:6]}"), "notifier", MIGRATIONS
+    )
+    pool = await create_pool(dsn, min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+async def test_an_order_round_trips_and_the_first_copy_wins(pool) -> None:
+    async with pool.acquire() as conn:
+        repo = PgRepository(conn)
+        assert await repo.get_order(ORDER.id) is None
+        await repo.save_order(ORDER)
+        await repo.save_order(Order(ORDER.id, "other@example.com", (), 1, "usd", "paid", ORDER.created_at))
+        assert await repo.get_order(ORDER.id) == ORDER
+        await repo.set_status(ORDER.id, "paid")
+        assert (await repo.get_order(ORDER.id)).status == "paid"
+
+
+async def test_an_email_row_goes_from_intended_to_sent_once(pool) -> None:
+    mail = domain.confirmation(ORDER, "http://shop")
+    async with pool.acquire() as conn:
+        repo = PgRepository(conn)
+        await repo.save_order(ORDER)
+        assert await repo.lock_email(ORDER.id, mail.kind) is None
+        await repo.record_intent(mail, "m-1", "c-1")
+        await repo.record_intent(mail, "m-2", "c-2")  # a repeat keeps the first
+        async with conn.transaction():
+            assert await repo.lock_email(ORDER.id, mail.kind) is EmailState.INTENDED
+            await repo.record_failure(ORDER.id, mail.kind, EmailState.INTENDED, "451 later")
+        await repo.mark_sent(ORDER.id, mail.kind)
+        assert await repo.lock_email(ORDER.id, mail.kind) is EmailState.SENT
+        row = await conn.fetchrow("SELECT * FROM emails")
+        assert (row["message_id"], row["cause_id"], row["correlation_id"]) == (mail.message_id, "m-1", "c-1")
+        assert (row["attempts"], row["last_error"], row["recipient"]) == (2, None, "repo@example.com")
+        assert row["sent_at"] is not None
+        await repo.record_intent(domain.refund(ORDER, 100), "m-3", "c-3")
+        await repo.record_failure(ORDER.id, "refund.100", EmailState.FAILED, "550 " + "x" * 2000)
+        assert await repo.count_emails() == {"sent": 1, "failed": 1}
+        assert len(await conn.fetchval("SELECT last_error FROM emails WHERE kind = 'refund.100'")) == 1000
+
+
+async def test_the_inbox_claims_a_message_once_per_consumer(pool) -> None:
+    async with pool.acquire() as conn:
+        repo = PgRepository(conn)
+        assert await repo.claim("notifier.orders", "m-1")
+        assert not await repo.claim("notifier.orders", "m-1")
+        assert await repo.claim("notifier.payments", "m-1")
+
+
+async def test_an_email_needs_a_known_order(pool) -> None:
+    async with pool.acquire() as conn:
+        try:
+            await PgRepository(conn).record_intent(domain.confirmation(ORDER, "http://s"), "m", "c")
+        except asyncpg.ForeignKeyViolationError:
+            return
+    raise AssertionError("an e-mail row for an unknown order was accepted")

@@ -1,0 +1,135 @@
+"""In-memory fakes of the notifier's own ports (repository, mailer) and event builders."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from uuid import UUID
+
+from messaging.event import Envelope
+from messaging.events.orders import OrderCreated, OrderLine
+from messaging.events.payments import PaymentSucceeded
+from notifier.deps import Deps
+from notifier.domain import EmailState, Mail, Order
+from notifier.render import Composer
+
+BASE_URL = "http://shop.test"
+
+
+@dataclass
+class EmailRow:
+    message_id: str
+    recipient: str
+    subject: str
+    cause_id: str
+    state: EmailState = EmailState.INTENDED
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class InMemoryRepository:
+    orders: dict[UUID, Order] = field(default_factory=dict)
+    emails: dict[tuple[UUID, str], EmailRow] = field(default_factory=dict)
+    inbox: set[tuple[str, str]] = field(default_factory=set)
+
+    async def claim(self, consumer: str, message_id: str) -> bool:
+        if (consumer, message_id) in self.inbox:
+            return False
+        self.inbox.add((consumer, message_id))
+        return True
+
+    async def save_order(self, order: Order) -> None:
+        self.orders.setdefault(order.id, order)
+
+    async def get_order(self, order_id: UUID) -> Order | None:
+        return self.orders.get(order_id)
+
+    async def set_status(self, order_id: UUID, status: str) -> None:
+        self.orders[order_id] = dataclasses.replace(self.orders[order_id], status=status)
+
+    async def record_intent(self, mail: Mail, cause_id: str, correlation_id: str) -> None:
+        row = EmailRow(mail.message_id, mail.recipient, mail.subject, cause_id)
+        self.emails.setdefault((mail.order.id, mail.kind), row)
+
+    async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None:
+        row = self.emails.get((order_id, kind))
+        return row.state if row else None
+
+    async def mark_sent(self, order_id: UUID, kind: str) -> None:
+        row = self.emails[(order_id, kind)]
+        row.state, row.attempts, row.last_error = EmailState.SENT, row.attempts + 1, None
+
+    async def record_failure(self, order_id: UUID, kind: str, state: EmailState, error: str) -> None:
+        row = self.emails[(order_id, kind)]
+        row.state, row.attempts, row.last_error = state, row.attempts + 1, error
+
+    async def count_emails(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self.emails.values():
+            counts[row.state.value] = counts.get(row.state.value, 0) + 1
+        return counts
+
+
+@dataclass
+class FakeMailer:
+    """Records messages; `fail_with` makes the next sends raise instead."""
+
+    sent: list[EmailMessage] = field(default_factory=list)
+    fail_with: list[Exception] = field(default_factory=list)
+
+    async def send(self, message: EmailMessage) -> None:
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        self.sent.append(message)
+
+
+def make_deps() -> tuple[Deps, InMemoryRepository, FakeMailer]:
+    repo, mailer = InMemoryRepository(), FakeMailer()
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[InMemoryRepository]:
+        yield repo
+
+    deps = Deps(
+        transaction=transaction, mailer=mailer, composer=Composer("shop@example.com"), base_url=BASE_URL
+    )
+    return deps, repo, mailer
+
+
+def order_created(email: str = "bob@example.com", **overrides) -> Envelope[OrderCreated]:  # type: ignore[no-untyped-def]
+    lines = (
+        OrderLine(product_id="p-mug", name="Mug <b>", quantity=2, unit_price=1250, line_total=2500),
+        OrderLine(product_id="p-book", name="Book & Co", quantity=1, unit_price=1999, line_total=1999),
+    )
+    fields = {
+        "order_id": uuid.uuid4(),
+        "status": "pending",
+        "email": email,
+        "total": 4499,
+        "currency": "eur",
+        "lines": lines,
+        "payment_deadline": datetime.now(UTC) + timedelta(hours=1),
+    } | overrides
+    return Envelope.wrap(OrderCreated(**fields), correlation_id=f"corr-{fields['order_id']}")
+
+
+def payment(model, order_id: UUID, **overrides):  # type: ignore[no-untyped-def]
+    fields = {
+        "order_id": order_id,
+        "stripe_event_id": f"evt_{uuid.uuid4().hex[:12]}",
+        "checkout_session_id": "cs_test_1",
+        "payment_intent_id": "pi_test_1",
+        "amount": 4499,
+        "currency": "eur",
+    } | overrides
+    return Envelope.wrap(model(**fields), correlation_id=f"corr-{order_id}")
+
+
+def succeeded(order_id: UUID) -> Envelope[PaymentSucceeded]:
+    return payment(PaymentSucceeded, order_id)

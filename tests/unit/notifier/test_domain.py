@@ -1,0 +1,82 @@
+"""Pure rules: money, forward-only status, message ids and which e-mail an event asks for."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from notifier import domain
+from notifier.domain import Order
+
+ORDER = Order(
+    uuid.UUID(int=1), "bob@example.com", (), 4499, "eur", "pending", datetime(2025, 1, 2, tzinfo=UTC)
+)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (4499, "eur", "EUR 44.99"),
+        (5, "usd", "USD 0.05"),
+        (123456789, "EUR", "EUR 1,234,567.89"),
+        (1500, "jpy", "JPY 1,500"),
+        (-250, "eur", "-EUR 2.50"),
+    ],
+)
+def test_money_formats_minor_units_per_currency(amount: int, currency: str, text: str) -> None:
+    assert domain.money(amount, currency) == text
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "result"),
+    [
+        ("pending", "paid", "paid"),
+        ("paid", "pending", "paid"),
+        ("paid", "refunded", "refunded"),
+        ("refunded", "paid", "refunded"),
+        ("canceled", "paid", "canceled"),
+        ("pending", "canceled", "canceled"),
+        ("pending", "bogus", "pending"),
+    ],
+)
+def test_status_only_moves_forward(current: str, new: str, result: str) -> None:
+    assert domain.advance(current, new) == result
+
+
+def test_message_id_is_deterministic_per_order_and_kind() -> None:
+    assert domain.message_id("receipt", ORDER.id) == f"<receipt.{ORDER.id}@paybus>"
+    assert domain.receipt(ORDER, _payment()).message_id == domain.receipt(ORDER, _payment()).message_id
+    assert domain.confirmation(ORDER, "http://x").message_id != domain.receipt(ORDER, _payment()).message_id
+
+
+def test_payment_failed_mail_is_one_per_checkout_session_and_links_to_the_order_page() -> None:
+    mail = domain.payment_failed(ORDER, "cs_1", "card declined", "http://shop")
+    assert mail is not None
+    assert mail.kind == "payment_failed.cs_1"
+    assert mail.links["pay"] == f"http://shop/orders/{ORDER.id}"
+    other = domain.payment_failed(ORDER, "cs_2", None, "http://shop")
+    assert other is not None
+    assert other.message_id != mail.message_id
+
+
+@pytest.mark.parametrize("status", ["paid", "canceled", "refunded"])
+def test_no_payment_failed_mail_once_the_order_is_settled(status: str) -> None:
+    settled = Order(ORDER.id, ORDER.email, (), 1, "eur", status, ORDER.created_at)
+    assert domain.payment_failed(settled, "cs_1", None, "http://shop") is None
+
+
+def test_each_refund_is_keyed_by_the_refunded_total() -> None:
+    assert domain.refund(ORDER, 1000).kind == "refund.1000"
+    assert domain.refund(ORDER, 1000).message_id == domain.refund(ORDER, 1000).message_id
+    assert domain.refund(ORDER, 4499).message_id != domain.refund(ORDER, 1000).message_id
+
+
+def test_order_ref_is_short_and_upper_case() -> None:
+    assert ORDER.ref == "00000000"
+    assert domain.canceled(ORDER, None, "http://s").subject == "Order 00000000 canceled"
+
+
+def _payment() -> domain.Payment:
+    return domain.Payment(4499, "eur", datetime(2025, 1, 3, 10, 30, tzinfo=UTC), "cs_1", "pi_1")

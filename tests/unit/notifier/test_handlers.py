@@ -1,0 +1,146 @@
+"""Handlers on the in-memory repository and a fake mailer: once per (order, kind), failures sorted."""
+
+from __future__ import annotations
+
+import pytest
+
+from messaging.broker import Permanent
+from messaging.events.orders import OrderCanceled, OrderPaid, OrderRefunded
+from messaging.events.payments import PaymentFailed, PaymentRefunded
+from messaging.testing import InMemoryBroker
+from notifier.domain import EmailState, OrderNotKnown
+from notifier.handlers import HANDLERS
+from notifier.mailer import PermanentMailError, TransientMailError
+
+from .fakes import make_deps, order_created, payment, succeeded
+
+BUS = InMemoryBroker()
+
+
+def _order_event(model, created, **extra):  # type: ignore[no-untyped-def]
+    data = created.data
+    return created.follow_up(
+        model(order_id=data.order_id, status="x", email=data.email, total=data.total, currency="eur", **extra)
+    )
+
+
+async def test_order_created_sends_one_confirmation_even_when_delivered_twice() -> None:
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    await BUS.deliver(created, HANDLERS, deps)
+    await BUS.deliver(order_created(order_id=created.data.order_id), HANDLERS, deps)  # a new message id
+    assert [m["Subject"] for m in mailer.sent] == [
+        f"We received your order {str(created.data.order_id)[:8].upper()}"
+    ]
+    [row] = repo.emails.values()
+    assert row.state is EmailState.SENT
+    assert row.attempts == 1
+    assert row.cause_id == str(created.id)
+
+
+async def test_a_payment_before_its_order_raises_and_sends_nothing() -> None:
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    with pytest.raises(OrderNotKnown):
+        await BUS.deliver(succeeded(created.data.order_id), HANDLERS, deps)
+    assert not mailer.sent
+    assert not repo.emails
+
+
+async def test_receipt_carries_the_pdf_and_marks_the_order_paid() -> None:
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    paid = succeeded(created.data.order_id)
+    await BUS.deliver(paid, HANDLERS, deps)
+    await BUS.deliver(paid, HANDLERS, deps)
+    receipt = mailer.sent[-1]
+    assert len(mailer.sent) == 2
+    assert [a.get_content_type() for a in receipt.iter_attachments()] == ["application/pdf"]
+    assert repo.orders[created.data.order_id].status == "paid"
+
+
+async def test_a_transient_failure_raises_keeps_the_intent_and_the_redelivery_sends_once() -> None:
+    deps, repo, mailer = make_deps()
+    mailer.fail_with.append(TransientMailError("451 try later"))
+    created = order_created()
+    with pytest.raises(TransientMailError):
+        await BUS.deliver(created, HANDLERS, deps)
+    [row] = repo.emails.values()
+    assert (row.state, row.attempts, row.last_error) == (EmailState.INTENDED, 1, "451 try later")
+    await BUS.deliver(created, HANDLERS, deps)
+    await BUS.deliver(created, HANDLERS, deps)
+    assert len(mailer.sent) == 1
+    assert (row.state, row.attempts, row.last_error) == (EmailState.SENT, 2, None)
+
+
+async def test_a_permanent_rejection_is_recorded_failed_and_raised_as_permanent() -> None:
+    deps, repo, mailer = make_deps()
+    mailer.fail_with.append(PermanentMailError("550 no such user"))
+    with pytest.raises(Permanent, match="550 no such user"):
+        await BUS.deliver(order_created(), HANDLERS, deps)
+    [row] = repo.emails.values()
+    assert row.state is EmailState.FAILED
+    assert deps.metrics.emails.labels("confirmation", "permanent")._value.get() == 1
+
+
+async def test_an_address_with_a_line_break_is_a_permanent_failure_and_sends_nothing() -> None:
+    deps, repo, mailer = make_deps()
+    with pytest.raises(PermanentMailError, match="cannot build the message"):
+        await BUS.deliver(order_created(email="a@example.com\r\nBcc: eve@example.com"), HANDLERS, deps)
+    assert not mailer.sent
+    assert [r.state for r in repo.emails.values()] == [EmailState.FAILED]
+
+
+async def test_one_refund_gives_one_mail_whichever_events_announce_it() -> None:
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    order_id = created.data.order_id
+    partial = payment(PaymentRefunded, order_id, amount=1000)
+    await BUS.deliver(partial, HANDLERS, deps)
+    await BUS.deliver(payment(PaymentRefunded, order_id, amount=1000), HANDLERS, deps)  # Stripe repeat
+    full = payment(PaymentRefunded, order_id, amount=4499, fully_refunded=True)
+    await BUS.deliver(full, HANDLERS, deps)
+    await BUS.deliver(_order_event(OrderRefunded, created, amount_refunded=4499), HANDLERS, deps)
+    refunds = [m for m in mailer.sent if m["Subject"].startswith("Refund issued")]
+    assert len(refunds) == 2  # the partial one and the rest
+    assert {m["Message-ID"] for m in refunds} == {
+        f"<refund.1000.{order_id}@paybus>",
+        f"<refund.4499.{order_id}@paybus>",
+    }
+    assert repo.orders[order_id].status == "refunded"
+
+
+async def test_payment_failed_links_to_the_order_page_unless_the_order_is_already_paid() -> None:
+    deps, _repo, mailer = make_deps()
+    created = order_created()
+    order_id = created.data.order_id
+    await BUS.deliver(created, HANDLERS, deps)
+    await BUS.deliver(payment(PaymentFailed, order_id, reason="card declined"), HANDLERS, deps)
+    assert f"http://shop.test/orders/{order_id}" in mailer.sent[-1].get_body(("plain",)).get_content()
+    await BUS.deliver(_order_event(OrderPaid, created), HANDLERS, deps)
+    await BUS.deliver(payment(PaymentFailed, order_id, checkout_session_id="cs_late"), HANDLERS, deps)
+    assert len(mailer.sent) == 2
+    assert deps.metrics.emails.labels("payment_failed", "skipped")._value.get() == 1
+
+
+async def test_order_canceled_sends_one_mail_and_repeats_change_nothing() -> None:
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    canceled = _order_event(OrderCanceled, created, reason="payment deadline passed")
+    await BUS.deliver(canceled, HANDLERS, deps)
+    await BUS.deliver(canceled, HANDLERS, deps)
+    ref = str(created.data.order_id)[:8].upper()
+    assert [m["Subject"] for m in mailer.sent] == [f"We received your order {ref}", f"Order {ref} canceled"]
+    assert repo.orders[created.data.order_id].status == "canceled"
+    assert len(repo.inbox) == 1
+
+
+async def test_order_events_for_an_unknown_order_raise() -> None:
+    deps, _, mailer = make_deps()
+    with pytest.raises(OrderNotKnown):
+        await BUS.deliver(_order_event(OrderCanceled, order_created()), HANDLERS, deps)
+    assert not mailer.sent

@@ -1,0 +1,90 @@
+"""Health, readiness and metrics routes on create_app(settings, deps=fakes)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from notifier.deps import ApiDeps
+from notifier.main import create_app
+from notifier.settings import Settings
+
+
+async def _ok() -> None:
+    return None
+
+
+async def _down() -> None:
+    raise ConnectionError("connection refused")
+
+
+async def _counts() -> dict[str, int]:
+    return {"sent": 3, "intended": 1}
+
+
+def _client(deps: ApiDeps) -> httpx.AsyncClient:
+    app = create_app(Settings(_env_file=None), deps=deps)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifier")
+
+
+async def test_healthz_answers_while_everything_else_is_down() -> None:
+    async with _client(ApiDeps(checks={"database": _down}, count_emails=_counts)) as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_200_when_database_and_broker_answer() -> None:
+    async with _client(ApiDeps(checks={"database": _ok, "broker": _ok}, count_emails=_counts)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checked": ["database", "broker"]}
+
+
+async def test_readyz_is_503_naming_what_is_down() -> None:
+    async with _client(ApiDeps(checks={"database": _ok, "broker": _down}, count_emails=_counts)) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "down": {"broker": "ConnectionError: connection refused"},
+    }
+
+
+async def test_metrics_show_stored_emails_by_state() -> None:
+    async with _client(ApiDeps(checks={}, count_emails=_counts)) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'notifier_emails_stored{state="sent"} 3.0' in response.text
+    assert 'notifier_emails_stored{state="failed"} 0.0' in response.text
+
+
+async def test_metrics_still_answer_when_the_database_is_down() -> None:
+    async def broken() -> dict[str, int]:
+        raise ConnectionError("db down")
+
+    async with _client(ApiDeps(checks={}, count_emails=broken)) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert "notifier_send_seconds" in response.text
+
+
+@pytest.mark.parametrize("path", ["/orders", "/emails"])
+async def test_there_are_no_other_routes(path: str) -> None:
+    async with _client(ApiDeps(checks={}, count_emails=_counts)) as client:
+        assert (await client.get(path)).status_code == 404
+
+
+def test_the_entry_point_refuses_an_unknown_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from notifier.__main__ import main
+
+    assert main(["serve"]) == 2
+    assert "usage: python -m notifier api|worker" in capsys.readouterr().err
+
+
+def test_public_base_url_defaults_to_the_gateway_port() -> None:
+    assert Settings(_env_file=None, gateway_port=9000).base_url == "http://127.0.0.1:9000"
+    assert (
+        Settings(_env_file=None, public_base_url="https://shop.example/").base_url == "https://shop.example"
+    )

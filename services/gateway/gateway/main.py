@@ -1,0 +1,56 @@
+"""gateway composition root: create_app wires routes, middleware, error handlers and the upstreams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway import errors
+from gateway.deps import Deps
+from gateway.http_upstreams import HttpUpstreams, build_client
+from gateway.metrics import Metrics
+from gateway.middleware import BodyLimit, RequestContext
+from gateway.routes import api, health, payment, shop
+from gateway.settings import Settings
+
+WEBHOOK_PATH = "/payment/webhook/"
+DESCRIPTION = (
+    "The public face of paybus: the shop pages, a JSON API over the orders and payments services, "
+    "and Stripe's webhook. Upstream failures answer 502/503/504 with `{error, detail, request_id}`; "
+    "send `X-Request-ID` to follow a request through every service."
+)
+
+
+def real_deps_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upstreams = HttpUpstreams(build_client(settings), settings, app.state.metrics)
+        app.state.deps = Deps(upstreams=upstreams)
+        try:
+            yield
+        finally:
+            await upstreams.aclose()
+
+    return lifespan
+
+
+def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
+    app = FastAPI(
+        title="paybus gateway",
+        summary="Shop pages and JSON API",
+        description=DESCRIPTION,
+        version="0.1.0",
+        lifespan=None if deps else real_deps_lifespan(settings),
+    )
+    app.state.deps = deps  # fakes from tests; else set by the lifespan
+    app.state.metrics = Metrics()
+    errors.install(app)
+    for module in (shop, payment, api, health):
+        app.include_router(module.router)
+    app.add_middleware(
+        BodyLimit, limit=settings.gateway_max_body, limits={WEBHOOK_PATH: settings.gateway_max_webhook_body}
+    )
+    app.add_middleware(RequestContext, metrics=app.state.metrics)  # added last: outermost
+    return app

@@ -1,0 +1,1 @@
+"""gateway routes: one APIRouter per file."""

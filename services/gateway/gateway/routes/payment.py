@@ -1,0 +1,91 @@
+"""gateway payment pages and the Stripe webhook: Pay, back from Checkout, and the relayed webhook."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway import context, domain, pages
+from gateway.deps import UpstreamsDep
+from gateway.errors import PAGES_TAG, error_page
+from gateway.upstreams import NotPayable, UpstreamError, Upstreams
+
+router = APIRouter(prefix="/payment")
+log = logging.getLogger(__name__)
+ORDER_NOT_FOUND = "We could not find that order. Check the link in your e-mail."
+PAYMENT_NOT_FOUND = "We could not find that payment. Check the link, or open your order from its e-mail."
+
+
+@router.post("/process/", tags=[PAGES_TAG], response_class=HTMLResponse)
+async def process_payment(request: Request, upstreams: UpstreamsDep) -> Response:
+    """Form field `order_id`: 303 to the Stripe-hosted Checkout page; 409 page when not payable."""
+    order_id = (await request.form()).get("order_id")
+    parsed = domain.parse_uuid(order_id) if isinstance(order_id, str) else None
+    if parsed is None:
+        return error_page(status.HTTP_404_NOT_FOUND, ORDER_NOT_FOUND)
+    try:
+        checkout = await upstreams.checkout(parsed)
+    except NotPayable as exc:
+        return pages.render(
+            "not_payable.html",
+            status.HTTP_409_CONFLICT,
+            title="This order cannot be paid",
+            order_id=parsed,
+            reason=exc.detail,
+        )
+    if checkout is None:
+        return error_page(status.HTTP_404_NOT_FOUND, ORDER_NOT_FOUND)
+    return RedirectResponse(checkout.session.checkout_url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/completed/", tags=[PAGES_TAG], response_class=HTMLResponse)
+async def payment_completed(upstreams: UpstreamsDep, session_id: str = "", attempt: str = "0") -> Response:
+    """Back from Checkout: shows the order, reloading itself until the webhook has marked it paid."""
+    session = await upstreams.get_session(session_id) if domain.valid_session_id(session_id) else None
+    order = await upstreams.get_order(session.order_id) if session else None
+    if session is None or order is None:
+        return error_page(status.HTTP_404_NOT_FOUND, PAYMENT_NOT_FOUND)
+    tries = domain.refresh_attempt(attempt)
+    following = order.status == "pending"
+    return pages.render(
+        "completed.html",
+        title="Order paid" if order.status == "paid" else "Your payment",
+        order=order,
+        session=session,
+        payable=domain.payable(order, datetime.now(UTC)),
+        refresh=domain.refresh_delay(tries) if following else None,
+        refresh_url=f"/payment/completed/?session_id={session.session_id}&attempt={tries + 1}",
+    )
+
+
+@router.get("/canceled/", tags=[PAGES_TAG], response_class=HTMLResponse)
+async def payment_canceled(upstreams: UpstreamsDep, order_id: str = "", session_id: str = "") -> Response:
+    """Checkout was canceled: offers to try again from the order's page."""
+    parsed = domain.parse_uuid(order_id) if order_id else None
+    if parsed is None and domain.valid_session_id(session_id):
+        parsed = await _order_of_session(upstreams, session_id)
+    return pages.render("canceled.html", title="Payment canceled", order_id=parsed)
+
+
+async def _order_of_session(upstreams: Upstreams, session_id: str) -> UUID | None:
+    """Only to link back to the order: if payments cannot tell, the page links to the shop instead."""
+    try:
+        session = await upstreams.get_session(session_id)
+    except UpstreamError as exc:
+        log.warning("canceled page without order link: %s (request_id=%s)", exc, context.request_id.get())
+        return None
+    return session.order_id if session else None
+
+
+@router.post("/webhook/", tags=["webhook"])
+async def relay_webhook(request: Request, upstreams: UpstreamsDep) -> Response:
+    """Stripe's webhook: the raw body and Stripe-Signature go to payments untouched; its answer comes back."""
+    raw = dict(request.scope["headers"])  # bytes as received: no decoding, no re-encoding
+    reply = await upstreams.forward_webhook(
+        await request.body(), raw.get(b"stripe-signature"), raw.get(b"content-type")
+    )
+    return Response(reply.body, status_code=reply.status, media_type=reply.content_type)

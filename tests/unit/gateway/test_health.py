@@ -1,0 +1,68 @@
+"""Liveness, aggregated readiness, Prometheus metrics and the OpenAPI document."""
+
+import uuid
+
+from gateway.upstreams import UpstreamUnavailable
+
+
+async def test_healthz_answers_without_asking_anyone(client, upstreams):
+    upstreams.failure = UpstreamUnavailable("orders", "down")
+    response = await client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_is_200_when_every_service_is_ready(client):
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["down"]) == ("ok", [])
+    assert set(body["services"]) == {"orders", "payments", "notifier"}
+
+
+async def test_readyz_is_503_naming_the_services_that_are_down(client, upstreams):
+    upstreams.ready["payments"] = upstreams.ready["notifier"] = False
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["status"], body["down"]) == ("unavailable", ["notifier", "payments"])
+    assert body["services"]["payments"] == {"ready": False, "detail": "database down"}
+    assert body["services"]["orders"]["ready"] is True
+
+
+async def test_metrics_count_requests_by_route_template_and_status(client):
+    for _ in range(3):
+        await client.get(f"/api/orders/{uuid.uuid4()}")
+    await client.get("/api/products")
+    await client.get("/no/such/page")
+    text = (await client.get("/metrics")).text
+    assert 'gateway_http_requests_total{method="GET",route="/api/orders/{order_id}",status="404"} 3.0' in text
+    assert 'gateway_http_requests_total{method="GET",route="/api/products",status="200"} 1.0' in text
+    assert 'gateway_http_requests_total{method="GET",route="unmatched",status="404"} 1.0' in text
+    assert (
+        'gateway_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/api/products"' in text
+    )
+
+
+async def test_openapi_documents_every_public_route_with_examples(client):
+    spec = (await client.get("/openapi.json")).json()
+    assert set(spec["paths"]) >= {
+        "/",
+        "/api/products",
+        "/api/orders",
+        "/api/orders/{order_id}",
+        "/api/orders/{order_id}/checkout",
+        "/payment/process/",
+        "/payment/completed/",
+        "/payment/canceled/",
+        "/payment/webhook/",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/orders/{order_id}",
+    }
+    schemas = spec["components"]["schemas"]
+    for model in ("Product", "OrderCreate", "Order", "CheckoutSession", "ErrorBody"):
+        assert schemas[model]["examples"], model
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()

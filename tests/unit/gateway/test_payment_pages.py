@@ -1,0 +1,138 @@
+"""Pay (303 to Checkout), the completed page that follows the order until paid, and the canceled page."""
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from gateway.models import Order, OrderLine, SessionStatus
+from gateway.upstreams import UpstreamUnavailable
+from tests.unit.gateway.conftest import BROWSER
+from tests.unit.gateway.fakes import InMemoryUpstreams
+from tests.unit.gateway.html_check import check_page
+
+LINES = [OrderLine(product_id="blue-mug", name="Blue mug", quantity=1, unit_price=1500, line_total=1500)]
+
+
+@pytest.fixture
+def order(upstreams: InMemoryUpstreams) -> Order:
+    return upstreams.add_order("ada@example.com", LINES)
+
+
+async def _session_of(client: httpx.AsyncClient, order_id: uuid.UUID) -> str:
+    response = await client.post("/payment/process/", data={"order_id": str(order_id)})
+    assert response.status_code == 303
+    return str(response.headers["location"]).rsplit("/", 1)[1]
+
+
+async def test_pay_redirects_to_the_checkout_page(client, order):
+    response = await client.post("/payment/process/", data={"order_id": str(order.id)})
+    assert response.status_code == 303
+    assert re.fullmatch(r"https://stripe\.test/pay/cs_test_[0-9a-f]{32}", response.headers["location"])
+    again = await client.post("/payment/process/", data={"order_id": str(order.id)})
+    assert again.headers["location"] == response.headers["location"]  # the open session is reused
+
+
+async def test_paying_a_paid_order_shows_a_friendly_409_page(client, upstreams, order):
+    upstreams.set_status(order.id, "paid")
+    response = await client.post("/payment/process/", data={"order_id": str(order.id)}, headers=BROWSER)
+    assert response.status_code == 409
+    page = check_page(response.text)
+    assert "This order cannot be paid" in page.text
+    assert "order is paid" in page.text
+    assert page.all("a", href=f"/orders/{order.id}")
+
+
+@pytest.mark.parametrize("data", [{"order_id": str(uuid.uuid4())}, {"order_id": "x"}, {}])
+async def test_paying_an_unknown_order_is_a_404_page(client, data):
+    response = await client.post("/payment/process/", data=data)
+    assert response.status_code == 404
+    assert "We could not find that order" in check_page(response.text).text
+
+
+async def test_completed_page_reloads_itself_while_the_order_is_pending(client, order):
+    session_id = await _session_of(client, order.id)
+    response = await client.get("/payment/completed/", params={"session_id": session_id})
+    assert response.status_code == 200
+    page = check_page(response.text)
+    assert "Confirming your payment" in page.text
+    assert page.meta_refresh() == f"1; url=/payment/completed/?session_id={session_id}&attempt=1"
+    assert page.all("div", role="status")
+    assert "Blue mug" in page.text
+    assert not page.all("script")  # following the order needs no JavaScript
+
+
+async def test_the_reload_interval_backs_off_and_is_capped(client, order):
+    session_id = await _session_of(client, order.id)
+    delays = []
+    for attempt in (0, 4, 5, 9, 500, "junk"):
+        html = (await client.get(f"/payment/completed/?session_id={session_id}&attempt={attempt}")).text
+        delays.append(str(check_page(html).meta_refresh()).split(";")[0])
+    assert delays == ["1", "3", "5", "30", "30", "1"]
+
+
+async def test_completed_page_shows_paid_once_the_webhook_has_landed(client, upstreams, order):
+    session_id = await _session_of(client, order.id)
+    before = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    upstreams.set_status(order.id, "paid")
+    after = check_page((await client.get(f"/payment/completed/?session_id={session_id}&attempt=1")).text)
+    assert before.meta_refresh() is not None
+    assert after.meta_refresh() is None
+    assert "Thank you: your order is paid" in after.text
+    assert "paid" in after.all("strong")[0]["class"]
+
+
+async def test_a_delayed_payment_says_the_bank_is_still_processing(client, upstreams, order):
+    session_id = await _session_of(client, order.id)
+    upstreams.sessions[session_id] = upstreams.sessions[session_id].model_copy(update={"status": "complete"})
+    page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    assert "Your bank is still processing the payment" in page.text
+    assert page.meta_refresh() is not None
+
+
+async def test_a_failed_payment_stops_reloading_and_offers_to_pay_again(client, upstreams, order):
+    session_id = await _session_of(client, order.id)
+    upstreams.set_status(order.id, "payment_failed")
+    page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    assert page.meta_refresh() is None
+    assert "The payment did not go through" in page.text
+    assert page.all("form", action="/payment/process/")
+
+
+@pytest.mark.parametrize("query", ["", "?session_id=", "?session_id=cs_unknown", "?session_id=../../etc"])
+async def test_completed_page_without_a_known_session_is_a_404_page(client, upstreams, query):
+    response = await client.get(f"/payment/completed/{query}")
+    assert response.status_code == 404
+    assert "We could not find that payment" in check_page(response.text).text
+
+
+async def test_completed_page_for_a_session_whose_order_vanished_is_a_404_page(client, upstreams):
+    upstreams.sessions["cs_lost"] = SessionStatus(
+        session_id="cs_lost", order_id=uuid.uuid4(), status="complete", payment_status="paid"
+    )
+    assert (await client.get("/payment/completed/?session_id=cs_lost")).status_code == 404
+
+
+async def test_canceled_page_links_back_to_the_order(client, order):
+    session_id = await _session_of(client, order.id)
+    for query in (f"order_id={order.id}", f"session_id={session_id}"):
+        response = await client.get(f"/payment/canceled/?{query}")
+        assert response.status_code == 200
+        page = check_page(response.text)
+        assert "Payment canceled" in page.text
+        assert page.all("a", href=f"/orders/{order.id}"), query
+
+
+@pytest.mark.parametrize("query", ["", "?order_id=nope", "?session_id=cs_unknown", "?session_id=%3Cb%3E"])
+async def test_canceled_page_without_a_known_order_links_to_the_shop(client, query):
+    page = check_page((await client.get(f"/payment/canceled/{query}")).text)
+    assert "open it from the link in your e-mail" in page.text
+    assert page.all("a", href="/")
+
+
+async def test_canceled_page_still_renders_when_payments_is_down(client, upstreams):
+    upstreams.failure = UpstreamUnavailable("payments", "payments is unreachable")
+    response = await client.get("/payment/canceled/?session_id=cs_x")
+    assert response.status_code == 200
+    assert "Payment canceled" in check_page(response.text).text

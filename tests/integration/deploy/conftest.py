@@ -1,0 +1,80 @@
+"""A vhost of its own with the exported definitions imported, and one broker user per service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+import pytest_asyncio
+
+from messaging import definitions
+from messaging.broker import Broker, connect
+from tests.conftest import Rabbit
+
+Connect = Callable[[str], Awaitable[Broker]]
+
+
+@dataclass
+class Secured:
+    """The imported document, its vhost and prefix, and each user's password."""
+
+    rabbit: Rabbit
+    vhost: str
+    prefix: str
+    document: dict[str, Any]
+    passwords: dict[str, str]
+
+    def user(self, role: str) -> str:
+        return self.prefix + role
+
+    def url(self, role: str) -> str:
+        base = urlsplit(self.rabbit.base_url)
+        user = self.user(role)
+        netloc = f"{quote(user, safe='')}:{self.passwords.get(user, '')}@{base.hostname}:{base.port or 5672}"
+        return urlunsplit((base.scheme, netloc, "/" + quote(self.vhost, safe=""), "", ""))
+
+
+async def import_definitions(rabbit: Rabbit, document: dict[str, Any]) -> None:
+    """POST a definitions document to the management API, as an operator's import does."""
+    parts = urlsplit(rabbit.base_url)
+    auth = (parts.username or "guest", parts.password or "guest")
+    async with httpx.AsyncClient(base_url=rabbit.management_url, auth=auth, timeout=30) as http:
+        (await http.post("/api/definitions", json=document)).raise_for_status()
+
+
+@pytest_asyncio.fixture(scope="package")
+async def secured(rabbit: Rabbit) -> AsyncIterator[Secured]:
+    run = uuid.uuid4().hex[:6]
+    vhost, prefix = f"paybus-deploy-{run}", f"d{run}."
+    users = [a.user for a in definitions.access(prefix=prefix)]
+    passwords = {user: uuid.uuid4().hex for user in users}
+    document = definitions.export(vhost=vhost, prefix=prefix, passwords=passwords)
+    await import_definitions(rabbit, document)
+    try:
+        yield Secured(rabbit, vhost, prefix, document, passwords)
+    finally:
+        async with rabbit.management() as management:
+            for user in users:
+                await management.delete_user(user)
+            await management.delete_vhost(vhost)
+
+
+@pytest_asyncio.fixture
+async def connect_as(secured: Secured, request) -> AsyncIterator[Connect]:  # type: ignore[no-untyped-def]
+    """A broker logged in as one service's user; publishes give up after 2 s instead of 60."""
+    opened: list[Broker] = []
+
+    async def make(role: str) -> Broker:
+        broker = await connect(
+            secured.url(role), name=f"test:{request.node.name}", prefix=secured.prefix, retry_for=2.0
+        )
+        opened.append(broker)
+        return broker
+
+    yield make
+    for broker in opened:
+        await broker.close()

@@ -1,0 +1,190 @@
+"""Each service's broker user can do its job and is refused (ACCESS_REFUSED) everything else."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import aio_pika
+import aiormq
+import httpx
+import pytest
+
+from messaging import definitions
+from messaging._wire import Meta
+from messaging.broker import PublishRefused
+from messaging.event import Envelope
+from messaging.events.orders import OrderPaid
+from messaging.events.payments import PaymentSucceeded
+from messaging.management import Management
+from messaging.topology import TOPOLOGY, delay_routing_key
+from tests.conftest import eventually
+from tests.integration.deploy.conftest import import_definitions
+
+
+def payment() -> Envelope[PaymentSucceeded]:
+    return Envelope.wrap(
+        PaymentSucceeded(
+            order_id=uuid.uuid4(),
+            stripe_event_id=f"evt_{uuid.uuid4().hex}",
+            checkout_session_id=f"cs_{uuid.uuid4().hex}",
+            amount=1250,
+            currency="eur",
+        )
+    )
+
+
+def order_paid() -> Envelope[OrderPaid]:
+    return Envelope.wrap(
+        OrderPaid(order_id=uuid.uuid4(), status="paid", email="a@example.com", total=1250, currency="eur")
+    )
+
+
+def meta(kind: str = "payment.succeeded") -> Meta:
+    now = datetime.now(UTC)
+    return {"message_id": uuid.uuid4().hex, "type": kind, "correlation_id": "c", "timestamp": now}
+
+
+async def collect(broker, queue: str, into: list) -> None:  # type: ignore[no-untyped-def]
+    """Consume a service's own queue the way its worker does (declare with its arguments, then consume)."""
+
+    async def on_message(msg, deps) -> None:  # type: ignore[no-untyped-def]
+        into.append(msg)
+
+    model = PaymentSucceeded if queue.endswith("payments") else OrderPaid
+    consumer = broker.consumer(TOPOLOGY.queue(queue), {model: on_message}, None)
+    await consumer.start()
+    return consumer
+
+
+async def test_payments_publishes_its_events_and_the_consumers_receive_them(connect_as) -> None:
+    payments, orders, notifier = [await connect_as(r) for r in ("payments", "orders", "notifier")]
+    at_orders: list = []
+    at_notifier: list = []
+    consumers = [
+        await collect(orders, "orders.payments", at_orders),
+        await collect(notifier, "notifier.payments", at_notifier),
+    ]
+    sent = payment()
+    await payments.publish(sent)  # payments.events and payments.broadcast, both confirmed
+    await eventually(lambda: at_orders and at_notifier)
+    assert at_orders[0].id == at_notifier[0].id == sent.id
+    for consumer in consumers:
+        await consumer.stop()
+
+
+async def test_payments_is_refused_other_exchanges_routing_keys_and_queues(connect_as, secured) -> None:
+    with pytest.raises(PublishRefused):
+        await (await connect_as("payments")).publish(order_paid())
+    with pytest.raises(PublishRefused):  # topic permission: only payment.* keys it owns
+        await (await connect_as("payments")).publish_raw(
+            secured.prefix + "payments.events", "order.paid", b"{}", meta("order.paid")
+        )
+    queue = secured.prefix + "orders.payments"
+    with pytest.raises(PublishRefused):  # no default exchange: it owns no queue
+        await (await connect_as("payments")).publish_raw("", queue, b"{}", meta())
+    with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+        await collect(await connect_as("payments"), "orders.payments", [])
+
+
+async def test_orders_publishes_order_events_and_schedules_its_deadlines(connect_as, secured) -> None:
+    orders = await connect_as("orders")
+    await orders.publish(order_paid())
+    await orders.send(order_paid(), TOPOLOGY.queue("orders.deadlines"), delay=3600)
+    await orders.publish_raw("", secured.prefix + "orders.payments.retry.1", b"{}", meta())  # its retries
+    async with secured.rabbit.management() as management:  # the management API's counts lag a little
+        waiting = await eventually(lambda: _depth(management, secured.vhost, "delay.level.", secured.prefix))
+    assert waiting == 1
+
+
+async def _depth(management, vhost: str, stem: str, prefix: str) -> int:  # type: ignore[no-untyped-def]
+    queues = await management.queues(vhost)
+    return sum(int(q.get("messages", 0)) for q in queues if q["name"].startswith(prefix + stem))
+
+
+async def test_orders_is_refused_payment_events_other_queues_and_other_schedules(connect_as, secured) -> None:
+    with pytest.raises(PublishRefused):
+        await (await connect_as("orders")).publish(payment())
+    levels = TOPOLOGY.delay_levels
+    with pytest.raises(PublishRefused):  # delaying into a queue it does not own
+        await (await connect_as("orders")).publish_raw(
+            secured.prefix + f"delay.level.{levels - 1:02d}",
+            delay_routing_key(levels, 5, secured.prefix + "notifier.orders"),
+            b"{}",
+            meta(),
+        )
+    with pytest.raises(PublishRefused):  # the lower delay levels are the broker's, not the service's
+        await (await connect_as("orders")).publish_raw(
+            secured.prefix + "delay.level.00", "0.orders.deadlines", b"{}", meta()
+        )
+    with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+        await collect(await connect_as("orders"), "notifier.payments", [])
+
+
+async def test_notifier_consumes_its_queues_and_is_refused_publishing(connect_as, secured) -> None:
+    notifier = await connect_as("notifier")
+    consumer = await collect(notifier, "notifier.orders", [])
+    await consumer.stop()
+    await notifier.publish_raw("", secured.prefix + "notifier.orders.dlq", b"{}", meta())  # parking
+    with pytest.raises(PublishRefused):
+        await (await connect_as("notifier")).publish(order_paid())
+    with pytest.raises(PublishRefused):
+        await (await connect_as("notifier")).publish(payment())
+    with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+        await collect(await connect_as("notifier"), "orders.deadlines", [])
+
+
+@pytest.mark.parametrize("role", ["payments", "orders", "notifier", "monitoring"])
+async def test_service_users_cannot_declare_topology(connect_as, role) -> None:
+    with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+        await (await connect_as(role)).declare()
+
+
+@pytest.mark.parametrize("role", ["orders", "notifier"])
+async def test_consumers_cannot_create_a_queue_of_their_own(connect_as, secured, role) -> None:
+    broker = await connect_as(role)
+    channel = await broker.connection.channel()
+    with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+        await channel.declare_queue(f"{secured.prefix}{role}.sneaky", durable=True)
+
+
+async def test_monitoring_sees_queues_but_cannot_read_or_write_messages(connect_as, secured) -> None:
+    user = secured.user("monitoring")
+    async with Management(secured.rabbit.management_url, user, secured.passwords[user]) as mgmt:
+        names = {q["name"] for q in await mgmt.queues(secured.vhost)}
+        assert f"{secured.prefix}orders.payments.dlq" in names
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await mgmt.create_vhost(f"{secured.vhost}-not-allowed")
+        assert refused.value.response.status_code in (401, 403)
+    with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
+        await collect(await connect_as("monitoring"), "orders.payments", [])
+    with pytest.raises(PublishRefused):
+        await (await connect_as("monitoring")).publish(payment())
+
+
+async def test_policies_apply_to_the_queues_they_guard(secured) -> None:
+    async with secured.rabbit.management() as management:
+        main = await management.queue(secured.vhost, f"{secured.prefix}orders.payments")
+        dlq = await management.queue(secured.vhost, f"{secured.prefix}orders.payments.dlq")
+        delay = await management.queue(secured.vhost, f"{secured.prefix}delay.level.03")
+    assert main["policy"] == f"{secured.prefix}orders.payments"
+    assert main["effective_policy_definition"]["dead-letter-strategy"] == "at-least-once"
+    assert dlq["policy"] == f"{secured.prefix}dlq"
+    assert delay["policy"] == f"{secured.prefix}delay"
+    assert main["arguments"]["x-queue-type"] == "quorum"
+
+
+async def test_a_user_exported_without_password_cannot_log_in(secured) -> None:
+    prefix = f"n{uuid.uuid4().hex[:6]}."
+    document = definitions.export(vhost=secured.vhost, prefix=prefix)  # as checked in: no passwords
+    await import_definitions(
+        secured.rabbit, {"users": document["users"], "permissions": document["permissions"]}
+    )
+    try:
+        url = secured.url("notifier").replace(secured.user("notifier"), prefix + "notifier", 1)
+        with pytest.raises(aio_pika.exceptions.ProbableAuthenticationError):
+            await aio_pika.connect(url)  # with the password the real user has: a blank hash matches none
+    finally:
+        async with secured.rabbit.management() as management:
+            for entry in document["users"]:
+                await management.delete_user(entry["name"])

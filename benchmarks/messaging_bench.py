@@ -36,11 +36,11 @@ def _envelope(n: int) -> Envelope[BenchTicked]:
     return Envelope.wrap(BenchTicked(n=n, padding="x" * pad))  # a 1 KiB JSON body
 
 
-async def _raw_publish(url: str) -> float:
+async def _raw_publish(url: str, n: int = N) -> float:
     connection = await aio_pika.connect_robust(url)
     channel = await connection.channel(publisher_confirms=True)
     exchange = await channel.get_exchange(EXCHANGE.name)
-    bodies = [_envelope(n) for n in range(N)]
+    bodies = [_envelope(i) for i in range(n)]
     window = asyncio.Semaphore(IN_FLIGHT)
 
     async def one(env: Envelope[BenchTicked]) -> None:
@@ -57,7 +57,7 @@ async def _raw_publish(url: str) -> float:
 
     start = time.perf_counter()
     await asyncio.gather(*(one(b) for b in bodies))
-    rate = N / (time.perf_counter() - start)
+    rate = n / (time.perf_counter() - start)
     await connection.close()
     return rate
 
@@ -72,7 +72,7 @@ async def _our_publish(url: str) -> float:
     return rate
 
 
-async def _raw_consume(url: str) -> float:
+async def _raw_consume(url: str, n: int = N) -> float:
     connection = await aio_pika.connect_robust(url)
     channel = await connection.channel()
     await channel.set_qos(prefetch_count=PREFETCH)
@@ -84,13 +84,13 @@ async def _raw_consume(url: str) -> float:
         nonlocal count
         await message.ack()
         count += 1
-        if count == N:
+        if count == n:
             done.set()
 
     start = time.perf_counter()
     await queue.consume(on_message)
     await done.wait()
-    rate = N / (time.perf_counter() - start)
+    rate = n / (time.perf_counter() - start)
     await connection.close()
     return rate
 
@@ -116,9 +116,9 @@ async def _our_consume(url: str) -> float:
     return rate
 
 
-async def _fill(url: str) -> None:
+async def _fill(url: str, n: int = N) -> None:
     broker = await connect(url, name="bench:fill", topology=TOPOLOGY)
-    await asyncio.gather(*(broker.publish(_envelope(n)) for n in range(N)))
+    await asyncio.gather(*(broker.publish(_envelope(i)) for i in range(n)))
     await broker.close()
 
 

@@ -100,12 +100,12 @@ async def run(url: str, runs: int) -> list[Figure]:
     async with scratch_database() as pool:
         for _ in range(runs):
             await mb._drained(setup)
-            values["aiopika_publish_confirmed_5k"].append(await _raw_publish_n(url))
+            values["aiopika_publish_confirmed_5k"].append(await mb._raw_publish(url, N))
             await mb._drained(setup)
             values["outbox_relay"].append(await _relay_rate(url, pool))
-            values["aiopika_consume_5k"].append(await _raw_consume_n(url))
+            values["aiopika_consume_5k"].append(await mb._raw_consume(url, N))
             await mb._drained(setup)
-            await _fill_n(url)
+            await mb._fill(url, N)
             values["inbox_guarded_consume"].append(await _inbox_consume_rate(url, pool))
     await mb._drained(setup)
     await setup.close()
@@ -128,28 +128,3 @@ async def run(url: str, runs: int) -> list[Figure]:
         )
     )
     return figures
-
-
-async def _raw_publish_n(url: str) -> float:
-    saved, mb.N = mb.N, N
-    try:
-        return await mb._raw_publish(url)
-    finally:
-        mb.N = saved
-
-
-async def _raw_consume_n(url: str) -> float:
-    """The relay left N messages in the queue: raw aio-pika consumes exactly those."""
-    saved, mb.N = mb.N, N
-    try:
-        return await mb._raw_consume(url)
-    finally:
-        mb.N = saved
-
-
-async def _fill_n(url: str) -> None:
-    saved, mb.N = mb.N, N
-    try:
-        await mb._fill(url)
-    finally:
-        mb.N = saved

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from messaging import definitions
@@ -78,3 +79,9 @@ async def connect_as(secured: Secured, request) -> AsyncIterator[Connect]:  # ty
     yield make
     for broker in opened:
         await broker.close()
+
+
+@pytest.fixture(autouse=True)
+def _quorum_queues(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The imported definitions hold quorum queues: consumers must declare theirs with the same arguments."""
+    monkeypatch.setenv("PAYBUS_QUEUE_TYPE", "quorum")

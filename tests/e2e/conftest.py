@@ -1,0 +1,139 @@
+"""The whole system, started as `make run` starts it (tools/run.py's plan), on free ports of its own.
+
+Its own vhost (the session's `rabbit`) and database prefix (the session's `postgres`) keep it apart
+from a running `make run` and from other test runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.conftest import Postgres, Rabbit
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _load_run() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("paybus_run", ROOT / "tools" / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class System:
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]]
+    logs: Path
+
+    @property
+    def gateway(self) -> str:
+        return self.env["PUBLIC_BASE_URL"].rstrip("/")
+
+    @property
+    def stripe(self) -> str:
+        return self.env["STRIPE_API_BASE"]
+
+    @property
+    def mailbox(self) -> str:
+        return f"http://127.0.0.1:{self.env['MAILBOX_PORT']}"
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.gateway, timeout=15)
+
+
+def _environment(rabbit: Rabbit, postgres: Postgres) -> dict[str, str]:
+    ports = {
+        k: str(_free_port())
+        for k in (
+            "GATEWAY_PORT",
+            "ORDERS_PORT",
+            "PAYMENTS_PORT",
+            "NOTIFIER_PORT",
+            "STRIPE_SIM_PORT",
+            "MAILBOX_PORT",
+            "SMTP_PORT",
+        )
+    }
+    return {
+        **ports,
+        "AMQP_URL": rabbit.url,
+        "DATABASE_URL": postgres.dsn(postgres.prefix + "_e2e"),
+        "RABBITMQ_MANAGEMENT_URL": rabbit.management_url,
+        "DEV_STRIPE": "1",
+        "DEV_MAILBOX": "1",
+        "ORDER_PAYMENT_TTL": os.environ.get("E2E_ORDER_PAYMENT_TTL", "3600"),
+        "STRIPE_SIM_ASYNC_PAYMENT_DELAY": "0.3",
+    }
+
+
+def _start(run: ModuleType, env: dict[str, str]) -> System:
+    """Start every process of the plan, each logging to test-artifacts/e2e-logs/<name>.log."""
+    logs = ARTIFACTS / "e2e-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    procs = []
+    for proc in run.plan(env):
+        with open(logs / f"{proc.name}.log", "wb") as out:  # the child keeps its own copy of the fd
+            procs.append(
+                subprocess.Popen(proc.argv, env={**child_env, **proc.env}, cwd=ROOT, stdout=out, stderr=out)
+            )
+    return System(env, procs, logs)
+
+
+@pytest.fixture(scope="session")
+def _run_module() -> ModuleType:
+    return _load_run()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def system(rabbit: Rabbit, postgres: Postgres, _run_module: ModuleType) -> AsyncIterator[System]:
+    run = _run_module
+    env = run.settings(_environment(rabbit, postgres))
+    names = {p.name for p in run.plan(env)}
+    if "gateway-api" not in names:
+        pytest.skip("the gateway is not in this checkout yet")
+    await run.prepare(env)
+    system = _start(run, env)
+    procs = system.procs
+    try:
+        late = await asyncio.to_thread(run.wait_ready, run.plan(env), 60)
+        if late:
+            pytest.fail(f"not ready within 60 s: {late}; see {system.logs}", pytrace=False)
+        yield system
+    finally:
+        await asyncio.to_thread(_stop, procs)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM everything (each process drains), then wait; SIGKILL what hangs."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()

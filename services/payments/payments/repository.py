@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -153,6 +154,9 @@ class PgRepository:
         await add_to_outbox(self._conn, envelope)
 
 
+_LOCK_CONN: contextvars.ContextVar[Conn | None] = contextvars.ContextVar("payments_lock_conn", default=None)
+
+
 class PgStore:
     """Transactions on a pool; the order lock is a session advisory lock on its own connection."""
 
@@ -161,17 +165,28 @@ class PgStore:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repository]:
+        held = _LOCK_CONN.get()
+        if held is not None:  # inside order_lock: use its connection, never wait for a second one
+            async with held.transaction():
+                yield PgRepository(held)
+            return
         async with self.pool.acquire() as conn, conn.transaction():
             yield PgRepository(conn)
 
     @contextlib.asynccontextmanager
     async def order_lock(self, order_id: UUID) -> AsyncIterator[None]:
-        """Serialises checkouts of one order across processes; released if the process dies."""
+        """Serialises checkouts of one order across processes; released if the process dies.
+
+        Transactions opened inside run on the lock's own connection: holding one connection while
+        waiting for another would deadlock the pool under as many concurrent checkouts as it has.
+        """
         async with self.pool.acquire() as conn:
             await conn.execute(LOCK_ORDER, str(order_id))
+            token = _LOCK_CONN.set(conn)
             try:
                 yield
             finally:
+                _LOCK_CONN.reset(token)
                 await conn.execute(UNLOCK_ORDER, str(order_id))
 
     async def ping(self) -> None:

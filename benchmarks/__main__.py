@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from benchmarks import messaging_bench, outbox_bench
+from benchmarks import messaging_bench, outbox_bench, pipeline_bench
 from benchmarks._support import RUNS, Figure, scratch_vhost, table
 
 
@@ -14,6 +14,7 @@ async def main() -> int:
     async with scratch_vhost() as url:
         figures += await messaging_bench.run(url, RUNS)
         figures += await outbox_bench.run(url, RUNS)
+        figures += await pipeline_bench.run(url)
     for figure in figures:
         print(figure.line(), flush=True)
     print(table(figures))

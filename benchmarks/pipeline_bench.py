@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -49,12 +47,6 @@ def _run_module() -> ModuleType:
     return module
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @asynccontextmanager
 async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[dict[str, str]]:
     run = _run_module()
@@ -62,7 +54,7 @@ async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[dict[str, str]]
     names = ("GATEWAY", "ORDERS", "PAYMENTS", "NOTIFIER", "STRIPE_SIM", "MAILBOX")
     env = run.settings(
         {
-            **{f"{n}_PORT": str(_free_port()) for n in names},
+            **{f"{n}_PORT": str(run.free_port()) for n in names},
             "AMQP_URL": amqp_url,
             "DATABASE_URL": DATABASE_URL.rsplit("/", 1)[0] + "/" + prefix,
             "DEV_MAILBOX": "0",
@@ -71,33 +63,18 @@ async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[dict[str, str]]
         }
     )
     await run.prepare(env)
-    procs = _start(run.plan(env), {**os.environ, **env})
+    procs = run.start(run.plan(env), env)
     try:
         late = await asyncio.to_thread(run.wait_ready, run.plan(env), 60)
         if late:
             raise RuntimeError(f"not ready: {late}")
         yield env
     finally:
-        await asyncio.to_thread(_stop, procs)
+        await asyncio.to_thread(run.stop, procs)
         admin = await asyncpg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres")
         for row in await admin.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%"):
             await admin.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
         await admin.close()
-
-
-def _start(plan: list[Any], env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
-    out = subprocess.DEVNULL
-    return [subprocess.Popen(p.argv, env=env, cwd=ROOT, stdout=out, stderr=out) for p in plan]
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 async def _orders(gateway: httpx.AsyncClient, n: int, tag: str) -> list[tuple[str, str, str]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -37,12 +36,6 @@ def _load_run() -> ModuleType:
     return module
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class System:
     env: dict[str, str]
@@ -65,9 +58,9 @@ class System:
         return httpx.AsyncClient(base_url=self.gateway, timeout=15)
 
 
-def _environment(rabbit: Rabbit, postgres: Postgres) -> dict[str, str]:
+def _environment(run: ModuleType, rabbit: Rabbit, postgres: Postgres) -> dict[str, str]:
     ports = {
-        k: str(_free_port())
+        k: str(run.free_port())
         for k in (
             "GATEWAY_PORT",
             "ORDERS_PORT",
@@ -90,20 +83,6 @@ def _environment(rabbit: Rabbit, postgres: Postgres) -> dict[str, str]:
     }
 
 
-def _start(run: ModuleType, env: dict[str, str]) -> System:
-    """Start every process of the plan, each logging to test-artifacts/e2e-logs/<name>.log."""
-    logs = ARTIFACTS / "e2e-logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    child_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    procs = []
-    for proc in run.plan(env):
-        with open(logs / f"{proc.name}.log", "wb") as out:  # the child keeps its own copy of the fd
-            procs.append(
-                subprocess.Popen(proc.argv, env={**child_env, **proc.env}, cwd=ROOT, stdout=out, stderr=out)
-            )
-    return System(env, procs, logs)
-
-
 @pytest.fixture(scope="session")
 def _run_module() -> ModuleType:
     return _load_run()
@@ -112,28 +91,16 @@ def _run_module() -> ModuleType:
 @pytest_asyncio.fixture(scope="session")
 async def system(rabbit: Rabbit, postgres: Postgres, _run_module: ModuleType) -> AsyncIterator[System]:
     run = _run_module
-    env = run.settings(_environment(rabbit, postgres))
-    names = {p.name for p in run.plan(env)}
-    if "gateway-api" not in names:
-        pytest.skip("the gateway is not in this checkout yet")
+    env = run.settings(_environment(run, rabbit, postgres))
     await run.prepare(env)
-    system = _start(run, env)
-    procs = system.procs
+    logs = ARTIFACTS / "e2e-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = run.start(run.plan(env), env, logs)
+    system = System(env, procs, logs)
     try:
         late = await asyncio.to_thread(run.wait_ready, run.plan(env), 60)
         if late:
             pytest.fail(f"not ready within 60 s: {late}; see {system.logs}", pytrace=False)
         yield system
     finally:
-        await asyncio.to_thread(_stop, procs)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM everything (each process drains), then wait; SIGKILL what hangs."""
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        await asyncio.to_thread(run.stop, procs)

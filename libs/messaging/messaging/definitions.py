@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from messaging.topology import TOPOLOGY, ExchangeType, Queue, QueueType, Topology, delay_exchange
+from messaging.topology import TOPOLOGY, ExchangeType, Queue, QueueType, Topology, delay_exchange, resolved
 
 __all__ = ["DEFAULT_EXCHANGE", "Access", "access", "export", "password_hash"]
 
@@ -137,7 +137,7 @@ def _access_document(
 
 def _queue_policy(queue: Queue) -> dict[str, Any]:
     definition: dict[str, Any] = {"max-length": queue.max_length or QUEUE_MAX_LENGTH}
-    if queue.type in (None, QueueType.QUORUM):  # the exported definitions are quorum throughout
+    if resolved(queue, QueueType.QUORUM).type is QueueType.QUORUM:  # exports are quorum throughout
         definition.update(
             {
                 "delivery-limit": queue.delivery_limit,

@@ -163,10 +163,14 @@ async def test_monitoring_sees_queues_but_cannot_read_or_write_messages(connect_
 
 
 async def test_policies_apply_to_the_queues_they_guard(secured) -> None:
+    names = [f"{secured.prefix}{n}" for n in ("orders.payments", "orders.payments.dlq", "delay.level.03")]
     async with secured.rabbit.management() as management:
-        main = await management.queue(secured.vhost, f"{secured.prefix}orders.payments")
-        dlq = await management.queue(secured.vhost, f"{secured.prefix}orders.payments.dlq")
-        delay = await management.queue(secured.vhost, f"{secured.prefix}delay.level.03")
+
+        async def with_policies():  # the management API shows a policy once the queue's stats refresh
+            queues = [await management.queue(secured.vhost, name) for name in names]
+            return queues if all("policy" in q for q in queues) else None
+
+        main, dlq, delay = await eventually(with_policies, timeout=30, interval=0.5)
     assert main["policy"] == f"{secured.prefix}orders.payments"
     assert main["effective_policy_definition"]["dead-letter-strategy"] == "at-least-once"
     assert dlq["policy"] == f"{secured.prefix}dlq"

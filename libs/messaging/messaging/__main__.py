@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
 import sys
 from urllib.parse import unquote, urlsplit
 
-from messaging import definitions, dlq
+from messaging import definitions, dlq, runtime
 from messaging.broker import Broker, connect
 from messaging.management import Management
 from messaging.topology import TOPOLOGY
@@ -126,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.group == "topology" and args.action == "export":
         return _export(args)
-    return asyncio.run(_main(args))
+    return runtime.run(_main(args))
 
 
 if __name__ == "__main__":

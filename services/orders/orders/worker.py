@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+from messaging import runtime
 from messaging.broker import Consumer
 from messaging.outbox import Relay
 from messaging.topology import TOPOLOGY, Topology
@@ -74,4 +75,4 @@ async def serve(settings: Settings) -> None:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(settings))
+    runtime.run(serve(settings))

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+from messaging import runtime
 from messaging.broker import connect
 from messaging.db import create_pool
 from messaging.migrations import prepare_database
@@ -50,4 +51,4 @@ async def _main() -> None:
 
 
 def main() -> None:
-    asyncio.run(_main())
+    runtime.run(_main())

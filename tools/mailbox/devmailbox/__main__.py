@@ -6,6 +6,8 @@ import asyncio
 import logging
 import signal
 
+import uvloop
+
 from devmailbox.server import Mailbox
 from devmailbox.settings import Settings
 
@@ -27,7 +29,7 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
-    asyncio.run(serve(Settings()))
+    uvloop.run(serve(Settings()))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ def settings(environ: Mapping[str, str]) -> dict[str, str]:
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{env['STRIPE_SIM_PORT']}"
         env.setdefault("STRIPE_SIM_WEBHOOK_URL", env["PUBLIC_BASE_URL"].rstrip("/") + "/payment/webhook/")
         env.setdefault("STRIPE_SIM_PUBLIC_URL", env["STRIPE_API_BASE"])
+        env.setdefault("STRIPE_SIM_WEBHOOK_CONCURRENCY", "16")  # Stripe delivers side by side, unordered
     return env
 
 

@@ -1,15 +1,29 @@
 """Webhooks: Stripe-signed deliveries, retries with backoff, per-event independence, chaos, expiry."""
 
+import asyncio
+import contextlib
 import json
 import time
+import uuid
 
 import pytest
 import stripe
+from starlette.requests import Request
+from starlette.responses import Response
 
-from stripe_sim.testing import RunningSim
+from stripe_sim.testing import RunningSim, in_thread, running_sim
 from stripe_sim.webhooks import signature_header
 
-from .conftest import SDK_HTTPX_DATA_WARNING, SECRETS, Receiver, eventually, session_params
+from .conftest import (
+    SDK_HTTPX_DATA_WARNING,
+    SECRETS,
+    WEBHOOK_PATH,
+    Hub,
+    Receiver,
+    eventually,
+    session_params,
+    sim_settings,
+)
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 
@@ -171,3 +185,48 @@ async def test_event_filter_and_switching_delivery_off(
     assert len(await sim.deliveries()) == 1
     assert config["url"] is None
     assert expired.pending_webhooks == 0
+
+
+class _Overlap(Receiver):
+    """Holds each request until `want` are in flight together (or 0.5 s pass); records the most seen."""
+
+    def __init__(self, url: str, want: int) -> None:
+        super().__init__(url=url)
+        self.want, self.in_flight, self.most = want, 0, 0
+        self.enough = asyncio.Event()  # used only on the hub's loop
+
+    async def handle(self, request: Request) -> Response:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        if self.in_flight >= self.want:
+            self.enough.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.enough.wait(), 0.5)
+        self.in_flight -= 1
+        return await super().handle(request)
+
+
+@pytest.mark.parametrize(("concurrency", "most"), [(1, range(1, 2)), (4, range(3, 5))])
+async def test_webhook_concurrency_sends_first_attempts_side_by_side(
+    hub: Hub, concurrency: int, most: range
+) -> None:
+    name = uuid.uuid4().hex
+    overlap = _Overlap(f"{hub.url}/hooks/{name}{WEBHOOK_PATH}", want=3)
+    hub.receivers[name] = overlap
+    settings = sim_settings(overlap.url, stripe_sim_webhook_concurrency=concurrency)
+    try:
+        with in_thread(lambda: running_sim(settings)) as sim:
+            http = stripe.HTTPXClient()
+            aclient = stripe.StripeClient(
+                sim.api_key, base_addresses={"api": sim.base_url}, http_client=http, max_network_retries=0
+            )
+            for _ in range(3):
+                session = await aclient.v1.checkout.sessions.create_async(session_params())
+                await sim.pay(session.id)
+            emitted = await _event_ids(aclient)
+            await http.close_async()  # type: ignore[no-untyped-call]
+            await eventually(lambda: len(overlap.snapshot()) == len(emitted), within=30)
+    finally:
+        del hub.receivers[name]
+    assert overlap.most in most
+    assert sorted(_ids(overlap)) == sorted(emitted)

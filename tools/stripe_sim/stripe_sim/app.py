@@ -1,12 +1,14 @@
 """stripe_sim app factory: create_app(settings) wires routes, errors, headers and the lifespan."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stripe_sim import api_checkout, api_objects, page, shapes, sim_routes
 from stripe_sim.errors import StripeError, unrecognized_url
@@ -33,16 +35,34 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(StripeError, _stripe_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.middleware("http")(_stripe_headers)
+    app.add_middleware(StripeHeaders)
     return app
 
 
-async def _stripe_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request.state.request_id = shapes.new_id("req", 14)
-    response = await call_next(request)
-    response.headers["Request-Id"] = request.state.request_id
-    response.headers["Stripe-Version"] = shapes.API_VERSION
-    return response
+class StripeHeaders:
+    """Request-Id (also on request.state for error bodies) and Stripe-Version on every response.
+
+    Plain ASGI rather than @app.middleware("http"), which runs each request in an extra task.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = shapes.new_id("req", 14)
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Request-Id"] = rid
+                headers["Stripe-Version"] = shapes.API_VERSION
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def _stripe_error(request: Request, exc: StripeError) -> JSONResponse:

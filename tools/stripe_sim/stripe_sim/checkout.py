@@ -168,6 +168,15 @@ def expire(store: Store, record: SessionRecord, origin: Origin) -> None:
         store.emit("checkout.session.expired", obj, origin)
 
 
+def expire_if_due(store: Store, record: SessionRecord, now: int) -> bool:
+    """Expire this one session if it is open and past expires_at (checked before paying it)."""
+    with store.lock:
+        if record.obj["status"] == "open" and record.obj["expires_at"] <= now:
+            expire(store, record, AUTOMATIC)
+            return True
+    return False
+
+
 def expire_due(store: Store, now: int) -> int:
     """Expire every open session whose expires_at has passed; returns how many."""
     with store.lock:

@@ -56,7 +56,7 @@ class Sim:
 
     def pay(self, record: SessionRecord, outcome: Outcome, email: str | None, origin: Origin) -> None:
         """Pay an open session; a delayed method settles after `async_payment_delay` (0: at once)."""
-        checkout.expire_due(self.store, shapes.now())
+        checkout.expire_if_due(self.store, record, shapes.now())  # the sweep may not have come by yet
         settle = charges.pay(self.store, record, outcome, email, origin)
         if settle is not None:
             self._later(self.async_payment_delay, settle)

@@ -1,6 +1,6 @@
 """stripe_sim settings: ARCHITECTURE.md's variables plus sim-only STRIPE_SIM_* ones."""
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_KEY = "sk_test_paybus_local"
@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     stripe_sim_retry_max: float = 60.0  # cap of the retry delay
     stripe_sim_max_attempts: int = 0  # 0: retry until a 2xx
     stripe_sim_webhook_timeout: float = 10.0
+    stripe_sim_webhook_concurrency: int = Field(default=1, ge=1)  # >1: unordered, as Stripe delivers
     stripe_sim_async_payment_delay: float = 0.5  # delayed methods settle after this; 0: synchronously
     stripe_sim_expiry_interval: float = 1.0  # how often open sessions past expires_at are expired
     stripe_sim_min_expires_in: int = 1800  # Stripe: expires_at at least 30 min ahead; lower it for tests

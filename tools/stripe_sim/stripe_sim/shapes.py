@@ -90,7 +90,8 @@ _PRICE_STATIC: Obj = {
 
 def new_id(prefix: str, length: int = 24) -> str:
     """Stripe-like ids: `evt_1Q...`, `cs_test_a1...`."""
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    # one urandom call per id (a choice per character cost more than the rest of a request)
+    return f"{prefix}_" + "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in secrets.token_bytes(length))
 
 
 def now() -> int:

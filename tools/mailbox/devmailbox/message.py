@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import AddressHeader
 from email.message import EmailMessage, Message, MIMEPart
-from email.parser import BytesParser
+from email.parser import BytesParser, Parser
 from email.utils import getaddresses
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class StoredMessage:
     raw: bytes
     envelope_from: str
     envelope_to: tuple[str, ...]
+    peer: str = ""  # host:port of the SMTP client that sent it
     message_id: str = ""
     from_: str = ""
     to: tuple[str, ...] = ()
@@ -54,7 +55,7 @@ class StoredMessage:
         return {a.lower() for a in (*self.to, *self.cc, *self.envelope_to)}
 
 
-def parse_message(raw: bytes, envelope_from: str, envelope_to: list[str]) -> StoredMessage:
+def parse_message(raw: bytes, envelope_from: str, envelope_to: list[str], peer: str = "") -> StoredMessage:
     """Parse raw RFC 5322 bytes; never raises, since a dev inbox must keep even broken mail."""
     unparsed = StoredMessage(
         id=uuid.uuid4().hex,
@@ -62,6 +63,7 @@ def parse_message(raw: bytes, envelope_from: str, envelope_to: list[str]) -> Sto
         raw=raw,
         envelope_from=envelope_from,
         envelope_to=tuple(envelope_to),
+        peer=peer,
     )
     try:
         return _parsed(unparsed)
@@ -71,8 +73,7 @@ def parse_message(raw: bytes, envelope_from: str, envelope_to: list[str]) -> Sto
 
 
 def _parsed(unparsed: StoredMessage) -> StoredMessage:
-    msg = BytesParser(policy=policy.default).parsebytes(unparsed.raw)
-    assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
+    msg = _parse(unparsed.raw)  # policy.default always builds EmailMessage
     text_part, html_part = _body_part(msg, "plain"), _body_part(msg, "html")
     return replace(
         unparsed,
@@ -87,6 +88,22 @@ def _parsed(unparsed: StoredMessage) -> StoredMessage:
         html=_content(html_part),
         attachments=_attachments(msg, skip=(text_part, html_part)),
     )
+
+
+def _parse(raw: bytes) -> EmailMessage:
+    """Raw UTF-8 in headers (RFC 6532, sent with SMTPUTF8) is read as text; the bytes parser would
+    turn each non-ASCII byte into a surrogate."""
+    msg: Message
+    try:
+        text = None if raw.isascii() else raw.decode("utf-8")
+    except UnicodeDecodeError:  # 8-bit in another charset: the bytes parser keeps it as it is
+        text = None
+    if text is None:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+    else:
+        msg = Parser(policy=policy.default).parsestr(text)
+    assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
+    return msg
 
 
 def _header(msg: EmailMessage, name: str) -> str:

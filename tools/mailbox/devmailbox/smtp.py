@@ -41,9 +41,11 @@ class MailboxHandler:
             log.info("refusing DATA from %s: %s", envelope.mail_from, reply)
             return reply
         raw = envelope.original_content or b""
-        message = parse_message(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+        peer = ":".join(str(part) for part in session.peer[:2]) if isinstance(session.peer, tuple) else ""
+        message = parse_message(raw, envelope.mail_from or "", list(envelope.rcpt_tos), peer)
         self.store.add(message)
-        await asyncio.to_thread(self.store.archive, message)
+        if self.store.directory is not None:  # a thread hop per message only when archiving
+            await asyncio.to_thread(self.store.archive, message)
         log.info("stored message %s %r for %s", message.id, message.subject, message.envelope_to)
         return "250 OK: message accepted"
 

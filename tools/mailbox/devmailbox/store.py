@@ -40,6 +40,10 @@ class MessageStore:
     def get(self, message_id: str) -> StoredMessage | None:
         return self._messages.get(message_id)
 
+    def newest(self) -> StoredMessage | None:
+        """The message stored last, without copying the store (listeners call this on every add)."""
+        return next(reversed(self._messages.values()), None)
+
     def list(
         self, *, to: str | None = None, sender: str | None = None, subject: str | None = None
     ) -> list[StoredMessage]:

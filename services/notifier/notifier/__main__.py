@@ -14,6 +14,11 @@ from notifier.settings import Settings
 USAGE = "usage: python -m notifier api|worker"
 
 
+# Longer than the gateway client keeps idle connections (10 s): the server never closes one the
+# client is about to reuse, which the gateway would see as a broken exchange (502).
+KEEP_ALIVE = 30
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in ("api", "worker"):
         print(USAGE, file=sys.stderr)
@@ -24,7 +29,14 @@ def main(argv: list[str]) -> int:
         worker.main(settings)
         return 0
     app = create_app(settings)
-    uvicorn.run(app, host=settings.notifier_host, port=settings.notifier_port, log_level="info", ws="none")
+    uvicorn.run(
+        app,
+        host=settings.notifier_host,
+        port=settings.notifier_port,
+        log_level="info",
+        ws="none",
+        timeout_keep_alive=KEEP_ALIVE,
+    )
     return 0
 
 

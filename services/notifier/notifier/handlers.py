@@ -13,7 +13,7 @@ from notifier import domain
 from notifier.deps import Deps
 from notifier.domain import Line, Order, OrderNotKnown, Payment
 from notifier.repository import Repository
-from notifier.sending import send_once
+from notifier.sending import intend, send_once
 
 log = logging.getLogger(__name__)
 ORDERS_QUEUE = "notifier.orders"
@@ -45,51 +45,59 @@ async def _known(repo: Repository, msg: Envelope[Any]) -> Order:
     return order
 
 
-async def _advance(msg: Envelope[Any], deps: Deps, queue: str, status: str) -> Order:
+async def _advance(repo: Repository, msg: Envelope[Any], queue: str, status: str) -> Order:
     """Mirror the order's status (forward only); the inbox claim makes a repeat change nothing."""
-    async with deps.transaction() as repo:
-        order = await _known(repo, msg)
-        moved = domain.advance(order.status, status)
-        if moved != order.status and await repo.claim(queue, str(msg.id)):
-            await repo.set_status(order.id, moved)
-            ids = (msg.id, msg.correlation_id)
-            log.info("order %s is %s (message %s, correlation %s)", order.id, moved, *ids)
+    order = await _known(repo, msg)
+    moved = domain.advance(order.status, status)
+    if moved != order.status and await repo.claim(queue, str(msg.id)):
+        await repo.set_status(order.id, moved)
+        log.info("order %s is %s (message %s, correlation %s)", order.id, moved, msg.id, msg.correlation_id)
     return order
 
 
 async def on_order_created(msg: Envelope[OrderCreated], deps: Deps) -> None:
     async with deps.transaction() as repo:
         await repo.save_order(_order(msg))  # the first copy wins; a repeat changes nothing
-        order = await _known(repo, msg)
-    await send_once(domain.confirmation(order, deps.base_url), msg, deps)
+        mail = domain.confirmation(await _known(repo, msg), deps.base_url)
+        await intend(repo, mail, msg)
+    await send_once(mail, msg, deps)
 
 
 async def on_order_paid(msg: Envelope[OrderPaid], deps: Deps) -> None:
-    await _advance(msg, deps, ORDERS_QUEUE, "paid")  # the receipt comes from payment.succeeded
+    async with deps.transaction() as repo:  # the receipt comes from payment.succeeded
+        await _advance(repo, msg, ORDERS_QUEUE, "paid")
 
 
 async def on_order_canceled(msg: Envelope[OrderCanceled], deps: Deps) -> None:
-    order = await _advance(msg, deps, ORDERS_QUEUE, "canceled")
-    await send_once(domain.canceled(order, msg.data.reason, deps.base_url), msg, deps)
+    async with deps.transaction() as repo:
+        order = await _advance(repo, msg, ORDERS_QUEUE, "canceled")
+        mail = domain.canceled(order, msg.data.reason, deps.base_url)
+        await intend(repo, mail, msg)
+    await send_once(mail, msg, deps)
 
 
 async def on_order_refunded(msg: Envelope[OrderRefunded], deps: Deps) -> None:
     # payment.refunded drives the refund e-mail (every refund, partial ones too): this only mirrors.
-    await _advance(msg, deps, ORDERS_QUEUE, "refunded")
+    async with deps.transaction() as repo:
+        await _advance(repo, msg, ORDERS_QUEUE, "refunded")
 
 
 async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
-    order = await _advance(msg, deps, PAYMENTS_QUEUE, "paid")
     data = msg.data
     session, intent = data.checkout_session_id, data.payment_intent_id
     payment = Payment(data.amount, data.currency, msg.occurred_at, session, intent)
-    await send_once(domain.receipt(order, payment), msg, deps)
+    async with deps.transaction() as repo:
+        mail = domain.receipt(await _advance(repo, msg, PAYMENTS_QUEUE, "paid"), payment)
+        await intend(repo, mail, msg)
+    await send_once(mail, msg, deps)
 
 
 async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
     async with deps.transaction() as repo:
         order = await _known(repo, msg)
-    mail = domain.payment_failed(order, msg.data.checkout_session_id, msg.data.reason, deps.base_url)
+        mail = domain.payment_failed(order, msg.data.checkout_session_id, msg.data.reason, deps.base_url)
+        if mail is not None:
+            await intend(repo, mail, msg)
     if mail is None:
         log.info("order %s is %s: no payment-failed e-mail (message %s)", order.id, order.status, msg.id)
         deps.metrics.emails.labels(domain.Template.PAYMENT_FAILED.value, "skipped").inc()
@@ -98,12 +106,14 @@ async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
 
 
 async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:
-    if msg.data.fully_refunded:
-        order = await _advance(msg, deps, PAYMENTS_QUEUE, "refunded")
-    else:
-        async with deps.transaction() as repo:
+    async with deps.transaction() as repo:
+        if msg.data.fully_refunded:
+            order = await _advance(repo, msg, PAYMENTS_QUEUE, "refunded")
+        else:
             order = await _known(repo, msg)
-    await send_once(domain.refund(order, msg.data.amount), msg, deps)
+        mail = domain.refund(order, msg.data.amount)
+        await intend(repo, mail, msg)
+    await send_once(mail, msg, deps)
 
 
 HANDLERS: Handlers[Deps] = {

@@ -1,4 +1,8 @@
-"""notifier: send one e-mail at most once per (order, kind): intent committed, send, result recorded."""
+"""notifier: send one e-mail at most once per (order, kind): intent committed, send, result recorded.
+
+The handler records the intent (`intend`) in the transaction that reads or changes the order, so a
+mail costs two transactions: that one, and the locked send-and-record of `send_once`.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,24 @@ from messaging.event import Envelope
 from notifier.deps import Deps
 from notifier.domain import EmailState, Mail
 from notifier.mailer import PermanentMailError, TransientMailError
+from notifier.repository import Repository
 
 log = logging.getLogger(__name__)
 MailError = TransientMailError | PermanentMailError
 
 
+async def intend(repo: Repository, mail: Mail, msg: Envelope[Any]) -> None:
+    """Record the intent to send `mail` (the first cause wins); commit it before `send_once`."""
+    await repo.record_intent(mail, str(msg.id), msg.correlation_id)
+
+
 async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     """Send `mail` unless it was sent already; raise the SMTP failure after recording it.
 
-    The intent row is committed before the send, so a crash after the send leaves it 'intended' and
-    the redelivery sends again with the same Message-ID. The row lock held during the send makes a
-    concurrent duplicate wait, then find it sent.
+    The intent row is committed before (`intend`), so a crash after the send leaves it 'intended'
+    and the redelivery sends again with the same Message-ID. The row lock held during the send makes
+    a concurrent duplicate wait, then find it sent.
     """
-    async with deps.transaction() as repo:
-        await repo.record_intent(mail, str(msg.id), msg.correlation_id)
     failure: MailError | None = None
     async with deps.transaction() as repo:
         state = await repo.lock_email(mail.order.id, mail.kind)

@@ -19,7 +19,8 @@ class Settings(ServiceSettings):
     notifier_smtp_username: str | None = None
     notifier_smtp_password: SecretStr | None = None
     notifier_smtp_starttls: bool = False
-    notifier_prefetch: int = Field(default=8, ge=1)  # per queue: bounds concurrent SMTP sessions
+    notifier_smtp_connections: int = Field(default=8, ge=1)  # SMTP sessions kept open and reused
+    notifier_prefetch: int = Field(default=16, ge=1)  # per queue: e-mails in progress at once
     notifier_worker_metrics_port: int | None = None  # set: the worker serves /metrics there too
     notifier_topology_prefix: str = ""  # queue and exchange name prefix: isolates a test run
 

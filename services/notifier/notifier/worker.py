@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 from prometheus_client import start_http_server
 
+from messaging import runtime
 from messaging.broker import Broker, Consumer, connect
 from messaging.db import create_pool
 from messaging.migrations import prepare_database
@@ -35,6 +36,7 @@ def build_mailer(settings: Settings) -> SmtpMailer:
         username=settings.notifier_smtp_username,
         password=password.get_secret_value() if password else None,
         start_tls=settings.notifier_smtp_starttls,
+        connections=settings.notifier_smtp_connections,
     )
 
 
@@ -49,18 +51,21 @@ class Worker:
         self.pool: asyncpg.Pool[asyncpg.Record] | None = None
         self.broker: Broker | None = None
         self.consumers: list[Consumer[Deps]] = []
+        self.mailer: SmtpMailer | None = None
 
     async def start(self) -> None:
         dsn = await prepare_database(self.settings.database_url, SERVICE, MIGRATIONS)
-        self.pool = await create_pool(dsn)
+        # a connection for every message in progress (the send holds its e-mail's row lock), and two spare
+        self.pool = await create_pool(dsn, max_size=2 * self.settings.notifier_prefetch + 2)
         self.broker = await connect(
             self.settings.amqp_url, name=SERVICE, topology=self.topology, prefix=self.prefix
         )
         if self.settings.amqp_declare_topology:
             await self.broker.declare()
+        self.mailer = build_mailer(self.settings)
         deps = Deps(
             transaction=pg_transaction(self.pool),
-            mailer=build_mailer(self.settings),
+            mailer=self.mailer,
             composer=Composer(self.settings.mail_from),
             base_url=self.settings.base_url,
             metrics=self.metrics,
@@ -75,6 +80,8 @@ class Worker:
     async def stop(self, grace: float = 30.0) -> None:
         await asyncio.gather(*(consumer.stop(grace) for consumer in self.consumers))
         self.consumers.clear()
+        if self.mailer is not None:
+            await self.mailer.close()
         broker, pool, self.broker, self.pool = self.broker, self.pool, None, None
         if broker is not None:
             await broker.close()
@@ -105,4 +112,4 @@ async def serve(settings: Settings) -> None:
 
 
 def main(settings: Settings) -> None:
-    asyncio.run(serve(settings))
+    runtime.run(serve(settings))

@@ -11,7 +11,9 @@ import pytest
 from devmailbox.faults import FaultMode, FaultStage
 from devmailbox.testing import running_mailbox
 from messaging import dlq
-from notifier.mailer import SmtpMailer, TransientMailError
+from notifier import domain
+from notifier.mailer import Outgoing, PermanentMailError, SmtpMailer, TransientMailError
+from notifier.render import Composer
 from tests.conftest import eventually
 from tests.unit.notifier.fakes import order_created
 
@@ -98,7 +100,63 @@ async def test_a_replayed_rejection_is_tried_again_and_sent_once(stand, mailbox)
 
 async def test_connection_refused_is_a_transient_mail_error() -> None:
     mailer = SmtpMailer("127.0.0.1", _unused_port(), timeout=2)
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = "a@example.com", "b@example.com", "x"
     with pytest.raises(TransientMailError, match="SMTP"):
-        await mailer.send(msg)
+        await mailer.send(_message("b@example.com"))
+
+
+def _message(to: str) -> Outgoing:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "shop@example.com", to, f"for {to}"
+    msg.set_content("hello")
+    return Outgoing("shop@example.com", (to,), bytes(msg))
+
+
+async def test_sessions_are_reused_and_reopened_after_the_server_went_away() -> None:
+    port = _unused_port()
+    mailer = SmtpMailer("127.0.0.1", port, timeout=5, connections=1)
+    try:
+        async with running_mailbox(smtp_port=port) as box:
+            for n in range(3):
+                await mailer.send(_message(f"reuse{n}@example.com"))
+            first = box.store.list()
+            assert len(first) == 3
+            assert len({m.peer for m in first}) == 1  # one SMTP session carried all three
+        async with running_mailbox(smtp_port=port) as box:  # the old session was closed by the server
+            await mailer.send(_message("after@example.com"))
+            [again] = box.store.list()
+            assert again.peer != first[0].peer
+    finally:
+        await mailer.close()
+
+
+async def test_a_refused_recipient_leaves_the_session_usable(mailbox) -> None:
+    mailer = SmtpMailer("127.0.0.1", mailbox.smtp_port, timeout=5, connections=1)
+    try:
+        mailbox.faults.set(FaultMode.REJECT, count=1)
+        with pytest.raises(PermanentMailError, match="550"):
+            await mailer.send(_message("refused@example.com"))
+        await mailer.send(_message("fine@example.com"))
+        await mailer.send(_message("fine2@example.com"))
+        assert len({m.peer for m in mailbox.store.list()}) == 1
+    finally:
+        await mailer.close()
+
+
+async def test_a_non_ascii_address_goes_through_with_smtputf8(mailbox) -> None:
+    from tests.unit.notifier.fakes import order_created as created
+
+    order = created("zoë@exämple.com").data
+    mail = domain.confirmation(
+        domain.Order(
+            order.order_id, order.email, (), order.total, order.currency, "pending", order.payment_deadline
+        ),
+        "http://shop.test",
+    )
+    mailer = SmtpMailer("127.0.0.1", mailbox.smtp_port, timeout=5)
+    try:
+        await mailer.send(Composer("shop@example.com").compose(mail))
+    finally:
+        await mailer.close()
+    [received] = mailbox.store.list()
+    assert received.envelope_to == ("zoë@exämple.com",)
+    assert received.to == ("zoë@exämple.com",)

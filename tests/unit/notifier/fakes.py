@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser, Parser
 from uuid import UUID
 
 from messaging.event import Envelope
@@ -16,9 +18,21 @@ from messaging.events.orders import OrderCreated, OrderLine
 from messaging.events.payments import PaymentSucceeded
 from notifier.deps import Deps
 from notifier.domain import EmailState, Mail, Order
+from notifier.mailer import Outgoing
 from notifier.render import Composer
 
 BASE_URL = "http://shop.test"
+
+
+def parsed(message: Outgoing) -> EmailMessage:
+    """The message as a receiving mail client reads it."""
+    if message.smtputf8:  # RFC 6532: the headers are UTF-8 text
+        msg = Parser(policy=policy.default).parsestr(message.data.decode("utf-8"))
+    else:
+        msg = BytesParser(policy=policy.default).parsebytes(message.data)
+    assert isinstance(msg, EmailMessage)
+    assert message.recipients == (msg["To"].addresses[0].addr_spec,)
+    return msg
 
 
 @dataclass
@@ -83,10 +97,13 @@ class FakeMailer:
     sent: list[EmailMessage] = field(default_factory=list)
     fail_with: list[Exception] = field(default_factory=list)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: Outgoing) -> None:
         if self.fail_with:
             raise self.fail_with.pop(0)
-        self.sent.append(message)
+        self.sent.append(parsed(message))
+
+    async def close(self) -> None:
+        pass
 
 
 def make_deps() -> tuple[Deps, InMemoryRepository, FakeMailer]:

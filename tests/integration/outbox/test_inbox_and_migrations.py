@@ -94,3 +94,30 @@ async def test_prepare_database_creates_the_service_database_from_the_prefix(pos
     finally:
         await conn.close()
     assert await prepare_database(postgres.database_url, "svc", tmp_path) == dsn  # idempotent
+
+
+async def test_a_pooled_connection_comes_back_clean_without_the_reset_query(postgres) -> None:
+    """create_pool skips asyncpg's reset query; a transaction left open is still rolled back."""
+    from messaging.db import create_pool
+
+    dsn = await postgres.create(f"_pool_{uuid.uuid4().hex[:6]}")
+    pool = await create_pool(dsn, min_size=1, max_size=1)  # one connection: the next acquire reuses it
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute("CREATE TABLE t (n int)")
+        async with pool.acquire() as conn:
+            await conn.execute("BEGIN")
+            await conn.execute("INSERT INTO t VALUES (1)")  # an error path that never commits
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT count(*) FROM t") == 0
+
+            def noted(*_: object) -> None:
+                pass
+
+            await conn.add_listener("paybus_test", noted)  # as the relay does, then undoes
+            await conn.remove_listener("paybus_test", noted)
+        async with pool.acquire() as conn:
+            assert await conn.fetch("SELECT pg_listening_channels()") == []
+    finally:
+        await pool.close()

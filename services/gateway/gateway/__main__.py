@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> None:
         ws="none",
         proxy_headers=False,
         server_header=False,
+        # above the 60 s idle timeout of common load balancers, so the gateway never closes a
+        # connection that a proxy in front is about to reuse
+        timeout_keep_alive=75,
     )
 
 

@@ -42,6 +42,7 @@ def build_client(settings: Settings) -> httpx.AsyncClient:
     limits = httpx.Limits(
         max_connections=settings.gateway_max_connections,
         max_keepalive_connections=settings.gateway_max_connections,
+        keepalive_expiry=10.0,  # the services keep idle connections 30 s: we always let go first
     )
     timeout = httpx.Timeout(settings.gateway_upstream_timeout, connect=settings.gateway_connect_timeout)
     # trust_env=False: an HTTP(S)_PROXY meant for the outside world must not catch internal calls.

@@ -11,6 +11,10 @@ from orders import worker
 from orders.main import create_app
 from orders.settings import Settings
 
+# Longer than the gateway client keeps idle connections (10 s): the server never closes one the
+# client is about to reuse, which the gateway would see as a broken exchange (502).
+KEEP_ALIVE = 30
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m orders", description=__doc__)
@@ -22,7 +26,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.process == "worker":
         worker.main(settings)
         return
-    uvicorn.run(create_app(settings), host=settings.orders_host, port=settings.orders_port, ws="none")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.orders_host,
+        port=settings.orders_port,
+        ws="none",
+        timeout_keep_alive=KEEP_ALIVE,
+    )
 
 
 if __name__ == "__main__":

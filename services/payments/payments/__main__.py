@@ -11,6 +11,10 @@ from payments import worker
 from payments.main import create_app
 from payments.settings import Settings
 
+# Longer than the gateway client keeps idle connections (10 s): the server never closes one the
+# client is about to reuse, which the gateway would see as a broken exchange (502).
+KEEP_ALIVE = 30
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m payments")
@@ -21,7 +25,13 @@ def main() -> None:
         worker.main()
         return
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.payments_host, port=settings.payments_port, ws="none")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.payments_host,
+        port=settings.payments_port,
+        ws="none",
+        timeout_keep_alive=KEEP_ALIVE,
+    )
 
 
 if __name__ == "__main__":

@@ -68,3 +68,12 @@ async def test_cancel_on_the_checkout_page_offers_to_try_again(system, page: Pag
     await page.get_by_role("button", name=re.compile(r"cancel", re.I)).click()
     await expect(page).to_have_url(re.compile(r"/payment/canceled/"))
     await expect(page.get_by_role("link", name=re.compile(r"try again|pay", re.I)).first).to_be_visible()
+
+
+async def test_api_docs_render_in_the_browser_with_no_internet(system, page: Page) -> None:
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(system.gateway) else outside.append(r.url))
+    await page.goto(system.gateway + "/docs")
+    await expect(page.locator(".swagger-ui .info .title")).to_contain_text("paybus gateway")
+    await expect(page.get_by_text("/api/orders").first).to_be_visible()
+    assert outside == []  # every script, style and the spec came from the gateway

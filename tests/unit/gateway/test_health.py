@@ -66,3 +66,18 @@ async def test_openapi_documents_every_public_route_with_examples(client):
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
+
+
+async def test_api_docs_load_their_scripts_from_the_gateway_not_a_cdn(client) -> None:
+    for page, assets in (
+        ("/docs", ("/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css")),
+        ("/redoc", ("/docs/assets/redoc.standalone.js",)),
+    ):
+        html = (await client.get(page)).text
+        assert "cdn.jsdelivr.net" not in html
+        assert "unpkg.com" not in html
+        for asset in assets:
+            assert f'"{asset}"' in html or f"'{asset}'" in html, asset
+            response = await client.get(asset)
+            assert response.status_code == 200, asset
+            assert len(response.content) > 100_000, asset

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
-from benchmarks import messaging_bench, outbox_bench, pipeline_bench
+from benchmarks import messaging_bench, notifier_bench, outbox_bench, pipeline_bench
 from benchmarks._support import RUNS, Figure, scratch_vhost, table
+from messaging import runtime
 
 
 async def main() -> int:
-    figures: list[Figure] = []
+    figures: list[Figure] = notifier_bench.run(RUNS)
     async with scratch_vhost() as url:
         figures += await messaging_bench.run(url, RUNS)
         figures += await outbox_bench.run(url, RUNS)
@@ -22,4 +22,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(runtime.run(main()))

@@ -15,6 +15,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from messaging._consumer import Consumer, Permanent
+from messaging._deadline import Deadlines
 from messaging._declare import declare_plan
 from messaging._wire import (
     Handler,
@@ -91,7 +92,7 @@ class Broker:
         self.stats = Stats()
         self._channel = channel
         self._window = asyncio.Semaphore(max_in_flight)
-        self._publish_timeout = publish_timeout
+        self._deadlines = Deadlines(publish_timeout)
         self._retry_for = retry_for
         self._exchanges: dict[str, AbstractExchange] = {}
         self._heal_lock = asyncio.Lock()
@@ -166,13 +167,19 @@ class Broker:
         self.stats.published += 1
 
     async def _publish_confirmed(self, exchange: str, routing_key: str, msg: aio_pika.Message) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._retry_for
+        deadline: float | None = None  # set at the first failure: the common path reads no clock
         pause = 0.05
         while True:
             try:
-                target = await self._exchange(exchange)
-                await target.publish(msg, routing_key, mandatory=True, timeout=self._publish_timeout)
+                target = self._exchanges.get(exchange) or await self._exchange(exchange)
+                task = self._deadlines.arm()  # not publish(timeout=...): that arms a timer per message
+                try:
+                    await target.publish(msg, routing_key, mandatory=True)
+                except asyncio.CancelledError:
+                    self._deadlines.raise_if_expired(task)
+                    raise
+                finally:
+                    self._deadlines.disarm(task)
                 return
             except aiormq.exceptions.PublishError as exc:
                 raise Unroutable(f"unroutable: exchange={exchange!r} routing_key={routing_key!r}") from exc
@@ -183,7 +190,9 @@ class Broker:
             except aiormq.exceptions.ChannelAccessRefused as exc:
                 raise PublishRefused(f"not allowed to publish to {exchange!r}: {exc}") from exc
             except _TRANSIENT as exc:
-                if loop.time() + pause > deadline:
+                now = asyncio.get_running_loop().time()
+                deadline = now + self._retry_for if deadline is None else deadline
+                if now + pause > deadline:
                     raise PublishFailed(f"not confirmed within {self._retry_for}s: {exc!r}") from exc
                 self.stats.publish_retries += 1
                 log.warning("publish to %r failed (%r); retrying in %.2fs", exchange, exc, pause)
@@ -230,6 +239,7 @@ class Broker:
         return channel
 
     async def close(self) -> None:
+        await self._deadlines.close()
         await self.connection.close()
 
 

@@ -15,7 +15,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -184,13 +184,13 @@ class Watch:
     async def on_paid(self, msg: Envelope[OrderPaid], deps: None) -> None:
         self.paid.setdefault(str(msg.data.order_id), time.perf_counter())
 
-    async def quiet(self, orders: list[tuple[str, str, str]], within: float = 300) -> None:
+    async def quiet(self, orders: list[tuple[str, str, str]]) -> None:
         """Until every order's confirmation e-mail is out, so that work is not counted as payments'."""
-        deadline = time.perf_counter() + within
-        while not all(e in self.confirmed for _, _, e in orders):
-            if time.perf_counter() > deadline:
-                raise TimeoutError("order confirmations did not all arrive")
-            await asyncio.sleep(0.05)
+        await _until(lambda: all(e in self.confirmed for _, _, e in orders), "order confirmations")
+
+    async def settled(self, orders: list[tuple[str, str, str]]) -> None:
+        """Until every order is paid and its receipt is at SMTP."""
+        await _until(lambda: all(o in self.paid and e in self.mailed for o, _, e in orders), "payments")
 
 
 async def _pay(sim: httpx.AsyncClient, session_id: str) -> float:
@@ -199,11 +199,11 @@ async def _pay(sim: httpx.AsyncClient, session_id: str) -> float:
     return time.perf_counter()
 
 
-async def _wait(watch: Watch, orders: list[tuple[str, str, str]], within: float = 300) -> None:
+async def _until(done: Callable[[], bool], what: str, within: float = 300) -> None:
     deadline = time.perf_counter() + within
-    while not all(o in watch.paid and e in watch.mailed for o, _, e in orders):
+    while not done():
         if time.perf_counter() > deadline:
-            raise TimeoutError("pipeline did not settle every payment")
+            raise TimeoutError(f"{what}: not all done within {within}s")
         await asyncio.sleep(0.02)
 
 
@@ -252,7 +252,7 @@ async def _measure(
         cpu.start()
         start = time.perf_counter()
         await asyncio.gather(*(paid(s) for _, s, _ in burst))
-        await _wait(watch, burst)
+        await watch.settled(burst)
         rounds.append(THROUGHPUT_N / (max(watch.mailed[e] for _, _, e in burst) - start))
         for part, seconds in cpu.stop().items():
             spent[part] = spent.get(part, 0.0) + seconds
@@ -282,7 +282,7 @@ async def _latency(
 
     begin = time.perf_counter()
     await asyncio.gather(*(at(i, o, s) for i, (o, s, _) in enumerate(steady)))
-    await _wait(watch, steady)
+    await watch.settled(steady)
     to_paid = [watch.paid[o] - t0[o] for o, _, _ in steady]
     to_mail = [watch.mailed[e] - t0[o] for o, _, e in steady]
     at_rate = f"at_{rate}_per_s"

@@ -8,6 +8,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/paybus"
+# Seconds a service's HTTP server keeps an idle connection: longer than the gateway's client keeps one
+# (10 s), so the server never closes a connection the client is about to reuse (the gateway would
+# answer that request with a 502).
+HTTP_KEEP_ALIVE = 30
 
 
 class ServiceSettings(BaseSettings):

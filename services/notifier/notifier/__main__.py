@@ -7,16 +7,12 @@ import sys
 
 import uvicorn
 
+from messaging.settings import HTTP_KEEP_ALIVE
 from notifier import worker
 from notifier.main import create_app
 from notifier.settings import Settings
 
 USAGE = "usage: python -m notifier api|worker"
-
-
-# Longer than the gateway client keeps idle connections (10 s): the server never closes one the
-# client is about to reuse, which the gateway would see as a broken exchange (502).
-KEEP_ALIVE = 30
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +31,7 @@ def main(argv: list[str]) -> int:
         port=settings.notifier_port,
         log_level="info",
         ws="none",
-        timeout_keep_alive=KEEP_ALIVE,
+        timeout_keep_alive=HTTP_KEEP_ALIVE,
     )
     return 0
 

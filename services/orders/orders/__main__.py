@@ -7,13 +7,10 @@ import logging
 
 import uvicorn
 
+from messaging.settings import HTTP_KEEP_ALIVE
 from orders import worker
 from orders.main import create_app
 from orders.settings import Settings
-
-# Longer than the gateway client keeps idle connections (10 s): the server never closes one the
-# client is about to reuse, which the gateway would see as a broken exchange (502).
-KEEP_ALIVE = 30
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
         host=settings.orders_host,
         port=settings.orders_port,
         ws="none",
-        timeout_keep_alive=KEEP_ALIVE,
+        timeout_keep_alive=HTTP_KEEP_ALIVE,
     )
 
 

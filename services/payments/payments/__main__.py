@@ -7,13 +7,10 @@ import logging
 
 import uvicorn
 
+from messaging.settings import HTTP_KEEP_ALIVE
 from payments import worker
 from payments.main import create_app
 from payments.settings import Settings
-
-# Longer than the gateway client keeps idle connections (10 s): the server never closes one the
-# client is about to reuse, which the gateway would see as a broken exchange (502).
-KEEP_ALIVE = 30
 
 
 def main() -> None:
@@ -30,7 +27,7 @@ def main() -> None:
         host=settings.payments_host,
         port=settings.payments_port,
         ws="none",
-        timeout_keep_alive=KEEP_ALIVE,
+        timeout_keep_alive=HTTP_KEEP_ALIVE,
     )
 
 

@@ -180,7 +180,4 @@ def expire_if_due(store: Store, record: SessionRecord, now: int) -> bool:
 def expire_due(store: Store, now: int) -> int:
     """Expire every open session whose expires_at has passed; returns how many."""
     with store.lock:
-        due = [r for r in store.sessions.values() if r.obj["status"] == "open" and r.obj["expires_at"] <= now]
-        for record in due:
-            expire(store, record, AUTOMATIC)
-    return len(due)
+        return sum(expire_if_due(store, record, now) for record in list(store.sessions.values()))

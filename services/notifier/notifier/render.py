@@ -26,7 +26,9 @@ class Composer:
 
     def __init__(self, sender: str) -> None:
         self.sender = sender
-        self._sender_address = _address(parseaddr(sender)[1] or sender)
+        display, address = parseaddr(sender)
+        self._sender_address = _address(address or sender)
+        self._classic_from = formataddr((display, self._sender_address), charset="utf-8")  # RFC 2047 name
         self._env = Environment(
             loader=PackageLoader("notifier", "templates"),
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -87,8 +89,7 @@ class Composer:
             root = MIMEMultipart("mixed", _subparts=[body, attachment])
         for name, value in self._headers(mail):
             if name == "From":
-                display, address = parseaddr(value)
-                value = formataddr((display, address), charset="utf-8")
+                value = self._classic_from
             elif not value.isascii():
                 value = Header(value, "utf-8").encode()
             root[name] = value

@@ -1,0 +1,1 @@
+"""The one service lifecycle every paybus service runs on: entry point, settings, health, supervision."""

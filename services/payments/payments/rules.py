@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
+
+import pydantic_core
 
 from messaging.event import Event
 from messaging.events.payments import (
@@ -80,8 +81,10 @@ class Effect:
 
 def parse_event(body: bytes) -> StripeEvent:
     try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # pydantic-core's parser bounds nesting depth: a deeply nested body is a ValueError like any
+        # other malformed JSON, never a RecursionError (json.loads recurses once per level).
+        raw = pydantic_core.from_json(body)
+    except ValueError as exc:
         raise InvalidEvent(f"body is not JSON: {exc}") from None
     if not isinstance(raw, dict) or raw.get("object", "event") != "event":
         raise InvalidEvent("body is not a Stripe event object")

@@ -1,0 +1,196 @@
+"""runtime: the worker process: supervised tasks, a health server in the same loop, signals, drain.
+
+A service describes its worker as an async context manager yielding `WorkerParts`; entering it opens
+the resources, leaving it closes them. `WorkerRunner` supervises each consumer's `run()` and every other
+task, serves /healthz, /readyz and /metrics on the worker's port, and on SIGTERM/SIGINT drains: the
+consumers stop taking messages and finish those in flight, then the other tasks (the relay) stop, then
+the resources close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import uvicorn
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from messaging import runtime as loop_runtime
+from runtime.health import Check, CheckFailed, Health
+from runtime.health import router as health_router
+from runtime.supervisor import Backoff, GaveUp, Supervisor, TaskFactory
+
+log = logging.getLogger(__name__)
+
+
+class Consumer(Protocol):
+    """What the runner needs of messaging's Consumer."""
+
+    @property
+    def queue_name(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self, grace: float = 30.0) -> None: ...
+
+
+@dataclass
+class WorkerParts:
+    """One worker process: its consumers, its other long-running tasks, its readiness checks."""
+
+    consumers: Sequence[Consumer] = ()
+    tasks: Mapping[str, TaskFactory] = field(default_factory=dict)  # relay, scheduled jobs, ...
+    checks: Mapping[str, Check] = field(default_factory=dict)  # broker, database, outbox lag
+    registries: Iterable[CollectorRegistry] = ()
+    before_scrape: Iterable[Callable[[], Any]] = ()
+    context: Any = None  # the service's own objects (tests reach the pool and broker through it)
+
+
+OpenWorker = Callable[[], AbstractAsyncContextManager[WorkerParts]]
+
+
+def consume_forever(consumer: Consumer) -> TaskFactory:
+    """Consumer.run() (attach and keep attached until cancelled); before libs/messaging has it,
+    start() then wait until cancelled."""
+
+    async def consume() -> None:
+        run = getattr(consumer, "run", None)
+        if run is not None:
+            await run()
+            return
+        await consumer.start()
+        await asyncio.Event().wait()
+
+    return consume
+
+
+def attached_check(consumer: Consumer, supervisor: Supervisor, task: str) -> Check:
+    """Consumer.attached where libs/messaging has it; else its supervised task is up and its channel open."""
+
+    async def attached() -> None:
+        flag = getattr(consumer, "attached", None)
+        if flag is None:
+            channel = getattr(consumer, "_channel", None)
+            flag = supervisor.running.get(task, False) and channel is not None and not channel.is_closed
+        if not flag:
+            raise CheckFailed(f"not attached to {consumer.queue_name}")
+
+    return attached
+
+
+def liveness(supervisor: Supervisor) -> Mapping[str, Check]:
+    def check(name: str) -> Check:
+        async def up() -> None:
+            if not supervisor.running.get(name, False):
+                raise CheckFailed(f"{name} is not running")
+
+        return up
+
+    return {name: check(name) for name in supervisor.running}
+
+
+class _InLoopServer(uvicorn.Server):
+    """uvicorn inside the worker's own loop: the runner owns the signals, not uvicorn."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class WorkerRunner:
+    def __init__(
+        self,
+        open_worker: OpenWorker,
+        *,
+        name: str,
+        host: str,
+        port: int,
+        grace: float = 30.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._open = open_worker
+        self.name = name
+        self.grace = grace
+        self.supervisor = Supervisor(backoff or Backoff())
+        self.parts: WorkerParts | None = None
+        self.app = FastAPI(title=name, docs_url=None, redoc_url=None, openapi_url=None)
+        self.app.include_router(health_router)
+        starting = CheckFailed(f"{name} is starting")
+
+        async def not_yet() -> None:
+            raise starting
+
+        self.app.state.health = Health(ready={"started": not_yet}, registries=[self.supervisor.registry])
+        self._server = _InLoopServer(
+            uvicorn.Config(self.app, host=host, port=port, lifespan="off", log_config=None, access_log=False)
+        )
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when started on port 0)."""
+        sockets = self._server.servers[0].sockets if self._server.servers else []
+        return int(sockets[0].getsockname()[1]) if sockets else 0
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """Serve health, open the worker, supervise until `stop` is set (0) or a task gives up (1)."""
+        server = asyncio.create_task(self._server.serve(), name=f"{self.name}-health")
+        try:
+            async with self._open() as parts:
+                return await self._supervise(parts, stop)
+        finally:
+            self._server.should_exit = True
+            await server
+
+    async def _supervise(self, parts: WorkerParts, stop: asyncio.Event) -> int:
+        self.parts = parts
+        consumers = [(f"consumer:{c.queue_name}", c) for c in parts.consumers]
+        for task, consumer in consumers:
+            self.supervisor.add(task, consume_forever(consumer))
+        for task, factory in parts.tasks.items():
+            self.supervisor.add(task, factory)
+        ready = dict(parts.checks) | {t: attached_check(c, self.supervisor, t) for t, c in consumers}
+        self.app.state.health = Health(
+            ready=ready,
+            live=liveness(self.supervisor),
+            registries=[self.supervisor.registry, *parts.registries],
+            before_scrape=parts.before_scrape,
+        )
+        supervised = asyncio.create_task(self.supervisor.run(), name=f"{self.name}-supervisor")
+        stopped = asyncio.create_task(stop.wait())
+        log.info("%s running", self.name)
+        try:
+            await asyncio.wait({supervised, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            self.supervisor.stop()
+            log.info("%s stopping: draining messages in flight", self.name)
+            await asyncio.gather(*(c.stop(self.grace) for _, c in consumers), return_exceptions=True)
+            await self.supervisor.cancel([t for t, _ in consumers])
+            await self.supervisor.cancel()  # then the relay and the jobs
+        try:
+            await supervised
+        except GaveUp as exc:
+            log.critical("%s exits so that it is replaced: %s", self.name, exc)
+            return 1
+        log.info("%s stopped", self.name)
+        return 0
+
+
+async def serve_worker(open_worker: OpenWorker, *, name: str, host: str, port: int, grace: float) -> int:
+    """Run until SIGTERM or SIGINT, then drain."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return await WorkerRunner(open_worker, name=name, host=host, port=port, grace=grace).run(stop)
+
+
+def run_worker(open_worker: OpenWorker, *, name: str, host: str, port: int, grace: float) -> int:
+    return loop_runtime.run(serve_worker(open_worker, name=name, host=host, port=port, grace=grace))

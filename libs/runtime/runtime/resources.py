@@ -9,6 +9,7 @@ import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, Self
 
 import asyncpg
 
@@ -57,6 +58,21 @@ def broker_check(broker: Broker) -> Check:
     return broker_up
 
 
+class Lagging(Protocol):
+    async def lag(self) -> float: ...
+
+
+def outbox_lag_check(relay: Lagging, bound: float) -> Check:
+    """Fails while the oldest unsent outbox row is older than `bound` seconds (OUTBOX_MAX_LAG)."""
+
+    async def outbox() -> None:
+        lag = await relay.lag()
+        if lag > bound:
+            raise CheckFailed(f"outbox lag {lag:.1f}s over {bound:.0f}s")
+
+    return outbox
+
+
 @dataclass
 class Resources:
     """The real resources of one process: a migrated database pool and a broker connection."""
@@ -74,7 +90,7 @@ class Resources:
         topology: Topology = TOPOLOGY,
         prefix: str = "",
         max_size: int = 10,
-    ) -> Resources:
+    ) -> Self:
         """`name` shows in the broker's management UI (`orders-worker`)."""
         pool = await open_database(settings, service, max_size=max_size)
         try:

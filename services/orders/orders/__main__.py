@@ -1,36 +1,20 @@
-"""Orders entry point: `python -m orders api` (on ORDERS_HOST:ORDERS_PORT) or `python -m orders worker`."""
+"""Orders entry point: `python -m orders api` (on ORDERS_PORT) or `python -m orders worker` (health on
+ORDERS_WORKER_PORT)."""
 
 from __future__ import annotations
 
-import argparse
-import logging
+import sys
+from collections.abc import Sequence
 
-import uvicorn
-
-from messaging.settings import HTTP_KEEP_ALIVE
-from orders import worker
+import runtime
 from orders.main import create_app
 from orders.settings import Settings
+from orders.worker import open_worker
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m orders", description=__doc__)
-    parser.add_argument("process", choices=["api", "worker"])
-    args = parser.parse_args(argv)
-    settings = Settings()
-    fmt = f"%(asctime)s orders-{args.process} %(levelname)s %(name)s %(message)s"
-    logging.basicConfig(level=logging.INFO, format=fmt)
-    if args.process == "worker":
-        worker.main(settings)
-        return
-    uvicorn.run(
-        create_app(settings),
-        host=settings.orders_host,
-        port=settings.orders_port,
-        ws="none",
-        timeout_keep_alive=HTTP_KEEP_ALIVE,
-    )
+def main(argv: Sequence[str] | None = None) -> int:
+    return runtime.main(argv, service="orders", settings=Settings, api=create_app, worker=open_worker)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,24 +7,32 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
-from orders._limits import BodyLimit
 from orders._metrics import Metrics
 from orders.deps import Deps, Runtime
-from orders.routes import health, orders, products
+from orders.routes import orders, products
 from orders.settings import Settings
+from runtime import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, Health, protect
+from runtime.health import router as health_router
+from runtime.http import install_limits
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _use(app: FastAPI, deps: Deps | None) -> None:
+    app.state.deps = deps
+    checks = deps.checks if deps is not None else {}
+    app.state.health = Health(ready=checks, registries=[app.state.metrics.registry])
 
 
 def _real_deps(settings: Settings) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.open(settings, name="orders-api")
-        app.state.deps = runtime.deps(settings)
+        runtime = await Runtime.open(settings, "orders", name="orders-api")
+        _use(app, runtime.deps(settings))
         try:
             yield
         finally:
-            app.state.deps = None
+            _use(app, None)
             await runtime.close()
 
     return lifespan
@@ -37,9 +45,11 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         description="Catalogue and orders; order state follows payment events",
         lifespan=None if deps else _real_deps(settings),
     )
-    app.state.deps = deps
     app.state.metrics = Metrics()
-    app.add_middleware(BodyLimit, max_bytes=settings.orders_max_body_bytes)
-    for module in (products, orders, health):
-        app.include_router(module.router)
+    _use(app, deps)
+    protect(app, settings.token())
+    install_limits(app, max_body=settings.orders_max_body_bytes, read_timeout=settings.http_read_timeout)
+    for module in (products, orders):
+        app.include_router(module.router, dependencies=SERVICE_TOKEN_REQUIRED, responses=UNAUTHORIZED)
+    app.include_router(health_router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,8 +19,12 @@ from messaging.event import Envelope
 from messaging.topology import TOPOLOGY, Queue, Topology
 from orders.deps import Runtime
 from orders.settings import Settings
-from orders.worker import Worker
+from orders.worker import open_worker
+from runtime import WorkerRunner
+from tests.conftest import eventually
 
+TOKEN = "orders-integration-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # The real exchanges and queues, with retry delays short enough to watch a message get parked.
 FAST = (0.1, 0.2)
 TEST_TOPOLOGY = Topology(
@@ -36,29 +41,61 @@ TEST_TOPOLOGY = Topology(
 @pytest_asyncio.fixture
 async def settings(postgres, rabbit) -> Settings:  # type: ignore[no-untyped-def]
     database_url = postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:6]}")  # + "_orders" by the service
-    return Settings(amqp_url=rabbit.url, database_url=database_url, order_payment_ttl=3600)
+    return Settings(
+        amqp_url=rabbit.url, database_url=database_url, order_payment_ttl=3600, service_token=TOKEN
+    )
 
 
 @pytest_asyncio.fixture
 async def runtime(settings: Settings, prefix: str) -> AsyncIterator[Runtime]:
-    opened = await Runtime.open(settings, name="test:orders", topology=TEST_TOPOLOGY, prefix=prefix)
+    opened = await Runtime.open(settings, "orders", name="test:orders", topology=TEST_TOPOLOGY, prefix=prefix)
     await opened.broker.declare()
     yield opened
     await opened.close()
 
 
-@pytest_asyncio.fixture
-async def start_worker(prefix: str) -> AsyncIterator[Callable[[Settings], Awaitable[Worker]]]:
-    started: list[Worker] = []
+@dataclass
+class RunningWorker:
+    """The worker process's runner in this test's loop: health on `port`, the orders Runtime as `runtime`."""
 
-    async def start(settings: Settings) -> Worker:
-        worker = await Worker.start(settings, topology=TEST_TOPOLOGY, prefix=prefix)
+    runner: WorkerRunner
+    stop: asyncio.Event
+    task: asyncio.Task[int]
+
+    @property
+    def runtime(self) -> Runtime:
+        assert self.runner.parts is not None
+        runtime: Runtime = self.runner.parts.context
+        return runtime
+
+    async def stopped(self) -> int:
+        self.stop.set()
+        return await asyncio.wait_for(self.task, 30)
+
+
+@pytest_asyncio.fixture
+async def start_worker(prefix: str) -> AsyncIterator[Callable[[Settings], Awaitable[RunningWorker]]]:
+    started: list[RunningWorker] = []
+
+    async def start(settings: Settings) -> RunningWorker:
+        parts = open_worker(settings, topology=TEST_TOPOLOGY, prefix=prefix)
+        runner = WorkerRunner(parts, name="orders-worker", host="127.0.0.1", port=0, grace=5)
+        stop = asyncio.Event()
+        worker = RunningWorker(runner, stop, asyncio.create_task(runner.run(stop)))
         started.append(worker)
+
+        async def attached() -> bool:
+            if worker.task.done():
+                await worker.task  # raises what failed
+            return worker.runner.parts is not None and all(worker.runner.supervisor.running.values())
+
+        await eventually(attached, timeout=20)
         return worker
 
     yield start
     for worker in started:
-        await worker.stop(grace=5)
+        if not worker.task.done():
+            await worker.stopped()
 
 
 async def publish_payment(broker: Broker, envelope: Envelope[Any]) -> None:

@@ -16,6 +16,8 @@ from orders.domain import Session, Status
 from orders.main import create_app
 from orders.settings import Settings
 
+from .conftest import AUTH
+
 COUNTS = """
 SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM order_lines) AS lines,
        (SELECT count(*) FROM outbox) AS outbox"""
@@ -27,8 +29,9 @@ async def test_the_api_with_its_real_lifespan_places_an_order_with_lines_and_bot
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
-            assert (await client.get("/readyz")).json() == {"status": "ready"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://orders", headers=AUTH) as client:
+            ready = {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+            assert (await client.get("/readyz")).json() == ready
             products = (await client.get("/products")).json()
             items = [{"product_id": "prod_coffee", "quantity": 2}, {"product_id": "prod_mug", "quantity": 1}]
             body = {"email": "ada@example.com", "items": items}
@@ -67,7 +70,8 @@ async def test_a_refused_order_leaves_no_order_no_line_and_no_message(
 ) -> None:
     app = create_app(settings, deps=runtime.deps(settings))
     before = dict(await runtime.pool.fetchrow(COUNTS))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders") as client:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orders", headers=AUTH) as client:
         items = [{"product_id": "prod_coffee", "quantity": 1}, {"product_id": "prod_unknown", "quantity": 1}]
         refused = await client.post("/orders", json={"email": "ada@example.com", "items": items})
         mixed = [

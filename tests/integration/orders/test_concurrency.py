@@ -27,7 +27,9 @@ ORDERS = 12
 @pytest_asyncio.fixture
 async def second_runtime(settings: Settings, prefix: str) -> AsyncIterator[Runtime]:
     """Another process's pool and connection: a second replica of the worker."""
-    opened = await Runtime.open(settings, name="test:orders-2", topology=TEST_TOPOLOGY, prefix=prefix)
+    opened = await Runtime.open(
+        settings, "orders", name="test:orders-2", topology=TEST_TOPOLOGY, prefix=prefix
+    )
     yield opened
     await opened.close()
 

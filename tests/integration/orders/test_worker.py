@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import httpx
+
 from orders import services
 from orders.deps import Runtime
 from orders.settings import Settings
@@ -89,3 +91,23 @@ async def test_the_payment_deadline_cancels_an_unpaid_order_and_spares_a_paid_on
 
 async def _count_is(runtime: Runtime, query: str, expected: int) -> bool:
     return await _count(runtime, query) == expected
+
+
+async def test_the_worker_serves_health_readiness_and_metrics_on_its_own_port(
+    settings: Settings, start_worker, prefix: str
+) -> None:
+    worker = await start_worker(settings)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{worker.runner.port}", timeout=5) as client:
+        live = await client.get("/healthz")
+        ready = await eventually(lambda: _ready(client), timeout=15)
+        metrics = await client.get("/metrics")
+    consumers = {f"consumer:{prefix}orders.payments": "ok", f"consumer:{prefix}orders.deadlines": "ok"}
+    assert live.json() == {"status": "ok", "checks": {**consumers, "relay": "ok"}}
+    assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox": "ok", **consumers}
+    assert 'paybus_task_up{task="relay"} 1.0' in metrics.text
+    assert await worker.stopped() == 0
+
+
+async def _ready(client: httpx.AsyncClient) -> httpx.Response | None:
+    response = await client.get("/readyz")
+    return response if response.status_code == 200 else None

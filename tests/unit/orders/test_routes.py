@@ -14,13 +14,16 @@ from orders.settings import Settings
 
 from .fakes import Store, make_deps, snapshot
 
+TOKEN = "orders-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
-async def _up() -> bool:
-    return True
+
+async def _up() -> None:
+    return None
 
 
-async def _down() -> bool:
-    return False
+async def _down() -> None:
+    raise ConnectionRefusedError("broker at 10.1.2.3 refused")
 
 
 @pytest.fixture
@@ -31,8 +34,9 @@ def store() -> Store:
 @pytest_asyncio.fixture
 async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
     deps = make_deps(store, checks={"database": _up, "broker": _up})
-    app = create_app(Settings(orders_max_body_bytes=4096), deps=deps)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders") as client:
+    app = create_app(Settings(orders_max_body_bytes=4096, service_token=TOKEN), deps=deps)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orders", headers=AUTH) as client:
         yield client
 
 
@@ -159,8 +163,11 @@ async def test_get_unknown_order_is_404(client, order_id) -> None:  # type: igno
 
 
 async def test_healthz_readyz_and_metrics(client) -> None:  # type: ignore[no-untyped-def]
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
-    assert (await client.get("/readyz")).json() == {"status": "ready"}
+    assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
+    assert (await client.get("/readyz")).json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "broker": "ok"},
+    }
     await client.post("/orders", json=_order())
     await client.post("/orders", json=_order(items=[{"product_id": "prod_nope", "quantity": 1}]))
     metrics = (await client.get("/metrics")).text
@@ -169,7 +176,7 @@ async def test_healthz_readyz_and_metrics(client) -> None:  # type: ignore[no-un
 
 
 async def test_readyz_is_503_naming_what_is_down(store) -> None:  # type: ignore[no-untyped-def]
-    async def broken() -> bool:
+    async def broken() -> None:
         raise OSError("connection refused")
 
     deps = make_deps(store, checks={"database": broken, "broker": _down})
@@ -178,5 +185,20 @@ async def test_readyz_is_503_naming_what_is_down(store) -> None:  # type: ignore
         response = await client.get("/readyz")
     assert (response.status_code, response.json()) == (
         503,
-        {"status": "unavailable", "down": ["database", "broker"]},
+        {"status": "unavailable", "checks": {"database": "failed", "broker": "failed"}},
     )
+    assert "10.1.2.3" not in response.text
+
+
+async def test_every_orders_route_wants_the_service_token_except_health(store) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(Settings(service_token=TOKEN), deps=make_deps(store, checks={"database": _up}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders") as client:
+        for method, path in (("GET", "/products"), ("POST", "/orders"), ("GET", f"/orders/{uuid4()}")):
+            response = await client.request(method, path, json=_order())
+            assert response.status_code == 401, (method, path)
+            assert "SERVICE_TOKEN" in response.json()["detail"]
+        wrong = await client.get("/products", headers={"Authorization": "Bearer not-it"})
+        assert wrong.status_code == 401
+        for path in ("/healthz", "/readyz", "/metrics"):
+            assert (await client.get(path)).status_code == 200, path
+    assert store.orders == {}

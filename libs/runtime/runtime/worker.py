@@ -120,6 +120,7 @@ class WorkerRunner:
         self.grace = grace
         self.supervisor = Supervisor(backoff or Backoff())
         self.parts: WorkerParts | None = None
+        self.started = asyncio.Event()  # set once the parts are open and their tasks supervised
         self.app = FastAPI(title=name, docs_url=None, redoc_url=None, openapi_url=None)
         self.app.include_router(health_router)
         starting = CheckFailed(f"{name} is starting")
@@ -164,6 +165,7 @@ class WorkerRunner:
         )
         supervised = asyncio.create_task(self.supervisor.run(), name=f"{self.name}-supervisor")
         stopped = asyncio.create_task(stop.wait())
+        self.started.set()
         log.info("%s running", self.name)
         try:
             await asyncio.wait({supervised, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,40 +1,20 @@
-"""notifier entry point: `python -m notifier api` (health and metrics) or `python -m notifier worker`."""
+"""notifier entry point: `python -m notifier api` (health and metrics on NOTIFIER_PORT) or
+`python -m notifier worker` (sends e-mails; health on NOTIFIER_WORKER_PORT)."""
 
 from __future__ import annotations
 
-import logging
 import sys
+from collections.abc import Sequence
 
-import uvicorn
-
-from messaging.settings import HTTP_KEEP_ALIVE
-from notifier import worker
+import runtime
 from notifier.main import create_app
 from notifier.settings import Settings
+from notifier.worker import open_worker
 
-USAGE = "usage: python -m notifier api|worker"
 
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] not in ("api", "worker"):
-        print(USAGE, file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s notifier %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
-    if argv[0] == "worker":
-        worker.main(settings)
-        return 0
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.notifier_host,
-        port=settings.notifier_port,
-        log_level="info",
-        ws="none",
-        timeout_keep_alive=HTTP_KEEP_ALIVE,
-    )
-    return 0
+def main(argv: Sequence[str] | None = None) -> int:
+    return runtime.main(argv, service="notifier", settings=Settings, api=create_app, worker=open_worker)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

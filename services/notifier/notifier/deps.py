@@ -1,22 +1,20 @@
-"""notifier: the dependencies handlers and routes get, built by the entry points (fakes in tests)."""
+"""notifier: the dependencies handlers and the API get, built by the entry points (fakes in tests)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
 
 from notifier.mailer import Mailer
 from notifier.metrics import Metrics
 from notifier.render import Composer
 from notifier.repository import PgRepository, Repository
+from runtime import Check
 
 Transaction = Callable[[], AbstractAsyncContextManager[Repository]]
-Check = Callable[[], Awaitable[None]]  # raises when what it checks is down
 
 
 @dataclass
@@ -34,7 +32,7 @@ class Deps:
 class ApiDeps:
     """What the health and metrics routes use."""
 
-    checks: Mapping[str, Check]
+    checks: Mapping[str, Check]  # readiness: each raises when what it checks is down
     count_emails: Callable[[], Awaitable[dict[str, int]]]
     metrics: Metrics = field(default_factory=Metrics)
 
@@ -46,11 +44,3 @@ def pg_transaction(pool: asyncpg.Pool[asyncpg.Record]) -> Transaction:
             yield PgRepository(conn)
 
     return transaction
-
-
-def get_deps(request: Request) -> ApiDeps:
-    deps: ApiDeps = request.app.state.deps
-    return deps
-
-
-ApiDepsDep = Annotated[ApiDeps, Depends(get_deps)]

@@ -12,9 +12,12 @@ from fastapi import FastAPI
 from messaging.broker import Broker, connect
 from messaging.db import create_pool
 from notifier.deps import ApiDeps
+from notifier.domain import EmailState
 from notifier.repository import PgRepository
-from notifier.routes import health
 from notifier.settings import Settings
+from runtime import Health, protect
+from runtime.health import router as health_router
+from runtime.resources import broker_check
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -39,8 +42,7 @@ class Probes:
     async def broker(self) -> None:
         if self._broker is None:
             self._broker = await connect(self._settings.amqp_url, name="notifier-api")
-        if not self._broker.connection.connected.is_set():
-            raise ConnectionError("broker connection lost; reconnecting")
+        await broker_check(self._broker)()
 
     async def count_emails(self) -> dict[str, int]:
         pool = await self._ensure_pool()
@@ -55,15 +57,31 @@ class Probes:
             await self._pool.close()
 
 
+def _use(app: FastAPI, deps: ApiDeps | None) -> None:
+    if deps is None:
+        app.state.health = None
+        return
+
+    async def count_stored() -> None:
+        counts = await deps.count_emails()
+        for state in EmailState:
+            deps.metrics.stored.labels(state.value).set(counts.get(state.value, 0))
+
+    app.state.health = Health(
+        ready=deps.checks, registries=[deps.metrics.registry], before_scrape=[count_stored]
+    )
+
+
 def real_deps_lifespan(settings: Settings) -> Lifespan:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         probes = Probes(settings)
         checks = {"database": probes.database, "broker": probes.broker}
-        app.state.deps = ApiDeps(checks=checks, count_emails=probes.count_emails)
+        _use(app, ApiDeps(checks=checks, count_emails=probes.count_emails))
         try:
             yield
         finally:
+            _use(app, None)
             await probes.close()
 
     return lifespan
@@ -71,6 +89,7 @@ def real_deps_lifespan(settings: Settings) -> Lifespan:
 
 def create_app(settings: Settings, deps: ApiDeps | None = None) -> FastAPI:
     app = FastAPI(title="notifier", lifespan=None if deps else real_deps_lifespan(settings))
-    app.state.deps = deps  # fakes from tests; else set by the lifespan
-    app.include_router(health.router)
+    _use(app, deps)  # fakes from tests; else set by the lifespan
+    protect(app, settings.token())  # no internal route yet: the guard is ready for the first one
+    app.include_router(health_router)
     return app

@@ -1,19 +1,12 @@
-"""notifier: the worker process: consumes its two queues and sends e-mails until SIGTERM/SIGINT."""
+"""notifier: the worker process: consumes its two queues and sends e-mails, supervised by runtime."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import signal
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
 
-import asyncpg
-from prometheus_client import start_http_server
-
-from messaging import runtime
-from messaging.broker import Broker, Consumer, connect
-from messaging.db import create_pool
-from messaging.migrations import prepare_database
+from messaging.broker import Consumer
 from messaging.topology import TOPOLOGY, Topology
 from notifier.deps import Deps, pg_transaction
 from notifier.handlers import HANDLERS, ORDERS_QUEUE, PAYMENTS_QUEUE
@@ -21,10 +14,9 @@ from notifier.mailer import SmtpMailer
 from notifier.metrics import Metrics
 from notifier.render import Composer
 from notifier.settings import Settings
+from runtime import Resources, WorkerParts
 
-log = logging.getLogger(__name__)
 SERVICE = "notifier"
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def build_mailer(settings: Settings) -> SmtpMailer:
@@ -40,76 +32,58 @@ def build_mailer(settings: Settings) -> SmtpMailer:
     )
 
 
-class Worker:
-    """Database, broker and one consumer per queue; `stop` drains messages in flight first."""
+@dataclass
+class Running:
+    """The worker's own objects, as WorkerParts.context (tests read the pool, the broker's stats)."""
 
-    def __init__(self, settings: Settings, *, topology: Topology = TOPOLOGY, prefix: str = "") -> None:
-        self.settings = settings
-        self.topology = topology
-        self.prefix = prefix
-        self.metrics = Metrics()
-        self.pool: asyncpg.Pool[asyncpg.Record] | None = None
-        self.broker: Broker | None = None
-        self.consumers: list[Consumer[Deps]] = []
-        self.mailer: SmtpMailer | None = None
+    settings: Settings
+    resources: Resources
+    consumers: list[Consumer[Deps]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
-    async def start(self) -> None:
-        dsn = await prepare_database(self.settings.database_url, SERVICE, MIGRATIONS)
-        # a connection for every message in progress (the send holds its e-mail's row lock), and two spare
-        self.pool = await create_pool(dsn, max_size=2 * self.settings.notifier_prefetch + 2)
-        self.broker = await connect(
-            self.settings.amqp_url, name=SERVICE, topology=self.topology, prefix=self.prefix
+
+def open_worker(
+    settings: Settings, *, topology: Topology = TOPOLOGY, prefix: str | None = None
+) -> Callable[[], AbstractAsyncContextManager[WorkerParts]]:
+    """Database, broker, mailer and one consumer per queue (NOTIFIER_TOPOLOGY_PREFIX unless `prefix`)."""
+
+    @asynccontextmanager
+    async def parts() -> AsyncIterator[WorkerParts]:
+        resources = await Resources.open(
+            settings,
+            SERVICE,
+            name=f"{SERVICE}-worker",
+            topology=topology,
+            prefix=settings.notifier_topology_prefix if prefix is None else prefix,
+            # a connection for every message in progress (the send holds its e-mail's row lock), two spare
+            max_size=2 * settings.notifier_prefetch + 2,
         )
-        if self.settings.amqp_declare_topology:
-            await self.broker.declare()
-        self.mailer = build_mailer(self.settings)
-        deps = Deps(
-            transaction=pg_transaction(self.pool),
-            mailer=self.mailer,
-            composer=Composer(self.settings.mail_from),
-            base_url=self.settings.base_url,
-            metrics=self.metrics,
-        )
-        for queue in (ORDERS_QUEUE, PAYMENTS_QUEUE):
-            consumer = self.broker.consumer(
-                self.topology.queue(queue), HANDLERS, deps, prefetch=self.settings.notifier_prefetch
+        mailer = build_mailer(settings)
+        try:
+            if settings.amqp_declare_topology:
+                await resources.broker.declare()
+            running = Running(settings, resources)
+            deps = Deps(
+                transaction=pg_transaction(resources.pool),
+                mailer=mailer,
+                composer=Composer(settings.mail_from),
+                base_url=settings.public_url,
+                metrics=running.metrics,
             )
-            await consumer.start()
-            self.consumers.append(consumer)
+            for queue in (ORDERS_QUEUE, PAYMENTS_QUEUE):
+                running.consumers.append(
+                    resources.broker.consumer(
+                        topology.queue(queue), HANDLERS, deps, prefetch=settings.notifier_prefetch
+                    )
+                )
+            yield WorkerParts(
+                consumers=running.consumers,
+                checks=resources.checks(),
+                registries=[running.metrics.registry],
+                context=running,
+            )
+        finally:
+            await mailer.close()
+            await resources.close()
 
-    async def stop(self, grace: float = 30.0) -> None:
-        await asyncio.gather(*(consumer.stop(grace) for consumer in self.consumers))
-        self.consumers.clear()
-        if self.mailer is not None:
-            await self.mailer.close()
-        broker, pool, self.broker, self.pool = self.broker, self.pool, None, None
-        if broker is not None:
-            await broker.close()
-        if pool is not None:
-            await pool.close()
-
-    async def __aenter__(self) -> Worker:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-
-async def serve(settings: Settings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    worker = Worker(settings, prefix=settings.notifier_topology_prefix)
-    if settings.notifier_worker_metrics_port is not None:
-        port, registry = settings.notifier_worker_metrics_port, worker.metrics.registry
-        start_http_server(port, settings.notifier_host, registry)
-    async with worker:
-        log.info("notifier worker: sending through %s:%d", settings.smtp_host, settings.smtp_port)
-        await stop.wait()
-        log.info("stopping: draining messages in flight")
-
-
-def main(settings: Settings) -> None:
-    runtime.run(serve(settings))
+    return parts

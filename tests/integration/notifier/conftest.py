@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,10 +15,12 @@ from devmailbox.message import StoredMessage
 from devmailbox.testing import RunningMailbox, running_mailbox
 from messaging.broker import Broker
 from messaging.event import Envelope, Event
+from messaging.settings import service_database_dsn
 from messaging.topology import BROADCAST, ORDERS, TOPOLOGY, Topology
 from notifier.handlers import ORDERS_QUEUE, PAYMENTS_QUEUE
 from notifier.settings import Settings
-from notifier.worker import Worker
+from notifier.worker import Running, open_worker
+from runtime.testing import RunningWorker, start_worker
 from tests.conftest import Postgres, Rabbit, eventually
 from tests.integration.messaging.conftest import make_broker  # noqa: F401 - fixture reuse
 
@@ -48,36 +49,45 @@ def settings_for(rabbit: Rabbit, postgres: Postgres, smtp_port: int, **overrides
         "mail_from": "shop@example.com",
         "public_base_url": "http://shop.test",
         "notifier_smtp_timeout": 5.0,
+        "service_token": "notifier-test-token",
     } | overrides
     return Settings(_env_file=None, **fields)
 
 
 @dataclass
 class Stand:
-    """A running notifier worker, a publisher on the same prefix, and the worker's database."""
+    """A running notifier worker (as `python -m notifier worker` runs it), a publisher on the same
+    prefix, and the worker's database."""
 
-    worker: Worker
+    running: RunningWorker
     publisher: Broker
     prefix: str
+
+    @property
+    def worker(self) -> Running:
+        running: Running = self.running.context
+        return running
 
     async def publish(self, envelope: Envelope[Event]) -> None:
         await self.publisher.publish(envelope)
 
     @property
     def stats(self):  # type: ignore[no-untyped-def]
-        assert self.worker.broker is not None
-        return self.worker.broker.stats
+        return self.worker.resources.broker.stats
 
     async def emails(self) -> list[asyncpg.Record]:
-        assert self.worker.pool is not None
-        return list(await self.worker.pool.fetch(ALL_EMAILS))
+        conn = await asyncpg.connect(service_database_dsn(self.worker.settings.database_url, "notifier"))
+        try:
+            return list(await conn.fetch(ALL_EMAILS))
+        finally:
+            await conn.close()
 
     async def drain(self, consumed: int) -> list[asyncpg.Record]:
-        """Wait until the worker took `consumed` deliveries, stop its consumers (finishing what is in
+        """Wait until the worker took `consumed` deliveries, stop it (its consumers finish what is in
         flight) and return the e-mail rows: after this nothing more can be sent."""
         await eventually(lambda: self.stats.consumed >= consumed, timeout=15)
-        await asyncio.gather(*(consumer.stop() for consumer in self.worker.consumers))
-        self.worker.consumers.clear()
+        if not self.running.task.done():
+            assert await self.running.stopped() == 0
         return await self.emails()
 
 
@@ -92,18 +102,18 @@ async def mailbox() -> AsyncIterator[RunningMailbox]:
 
 @pytest_asyncio.fixture
 async def start_stand(rabbit, postgres, prefix, make_broker) -> AsyncIterator[StandFactory]:  # noqa: F811
-    started: list[Worker] = []
+    started: list[RunningWorker] = []
 
     async def start(smtp_port: int, **overrides: Any) -> Stand:
         settings = settings_for(rabbit, postgres, smtp_port, **overrides)
-        worker = Worker(settings, topology=TEST_TOPOLOGY, prefix=prefix)
-        await worker.start()
+        worker = await start_worker(open_worker(settings, topology=TEST_TOPOLOGY, prefix=prefix))
         started.append(worker)
         return Stand(worker, await make_broker(TEST_TOPOLOGY, prefix), prefix)
 
     yield start
     for worker in started:
-        await worker.stop(grace=5)
+        if not worker.task.done():
+            await worker.stopped()
 
 
 @pytest_asyncio.fixture

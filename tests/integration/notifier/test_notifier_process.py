@@ -52,6 +52,8 @@ def _env(rabbit, postgres, prefix: str, smtp_port: int) -> dict[str, str]:  # ty
         "PUBLIC_BASE_URL": "http://shop.test",
         "NOTIFIER_TOPOLOGY_PREFIX": prefix,
         "NOTIFIER_PORT": str(_free_port()),
+        "NOTIFIER_WORKER_PORT": str(_free_port()),
+        "SERVICE_TOKEN": "notifier-process-token",
     }
 
 
@@ -77,18 +79,36 @@ async def test_worker_and_api_processes_serve_and_stop_cleanly_on_sigterm(
                     return False
 
             await eventually(ready, timeout=30, interval=0.2)
-            assert (await client.get("/healthz")).json() == {"status": "ok"}
+            assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
 
             async def counted() -> bool:  # the mail arrives just before its row is marked sent
                 return 'notifier_emails_stored{state="sent"} 1.0' in (await client.get("/metrics")).text
 
             await eventually(counted, timeout=10, interval=0.1)
+        worker_url = f"http://127.0.0.1:{env['NOTIFIER_WORKER_PORT']}"
+        async with httpx.AsyncClient(base_url=worker_url, timeout=5) as client:
+
+            async def worker_ready() -> bool:
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(worker_ready, timeout=30, interval=0.2)
+            worker_live = (await client.get("/healthz")).json()
+            worker_metrics = (await client.get("/metrics")).text
     finally:
         api_code, api_err = await _terminate(api)
         worker_code, worker_err = await _terminate(worker)
     assert mail.subject.startswith("We received your order")
     assert worker_code == 0, worker_err
     assert "draining" in worker_err
+    assert worker_live["status"] == "ok"
+    assert set(worker_live["checks"]) == {
+        f"consumer:{prefix}notifier.orders",
+        f"consumer:{prefix}notifier.payments",
+    }
+    assert 'outcome="sent"' in worker_metrics
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells how it ended
     assert api_code in (0, -signal.SIGTERM), api_err
     assert "Application shutdown complete" in api_err

@@ -14,7 +14,7 @@ from messaging.migrations import prepare_database
 from notifier import domain
 from notifier.domain import EmailState, Line, Order
 from notifier.repository import PgRepository
-from notifier.worker import MIGRATIONS
+from runtime import migrations_dir
 
 ORDER = Order(
     uuid.uuid4(),
@@ -31,7 +31,7 @@ ORDER = Order(
 @pytest_asyncio.fixture
 async def pool(postgres) -> AsyncIterator[asyncpg.Pool]:
     dsn = await prepare_database(
-        postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:6]}"), "notifier", MIGRATIONS
+        postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:6]}"), "notifier", migrations_dir("notifier")
     )
     pool = await create_pool(dsn, min_size=1, max_size=2)
     yield pool

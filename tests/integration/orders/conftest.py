@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,8 +19,8 @@ from messaging.topology import TOPOLOGY, Queue, Topology
 from orders.deps import Runtime
 from orders.settings import Settings
 from orders.worker import open_worker
-from runtime import WorkerRunner
-from tests.conftest import eventually
+from runtime.testing import RunningWorker
+from runtime.testing import start_worker as start_running
 
 TOKEN = "orders-integration-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -54,42 +53,14 @@ async def runtime(settings: Settings, prefix: str) -> AsyncIterator[Runtime]:
     await opened.close()
 
 
-@dataclass
-class RunningWorker:
-    """The worker process's runner in this test's loop: health on `port`, the orders Runtime as `runtime`."""
-
-    runner: WorkerRunner
-    stop: asyncio.Event
-    task: asyncio.Task[int]
-
-    @property
-    def runtime(self) -> Runtime:
-        assert self.runner.parts is not None
-        runtime: Runtime = self.runner.parts.context
-        return runtime
-
-    async def stopped(self) -> int:
-        self.stop.set()
-        return await asyncio.wait_for(self.task, 30)
-
-
 @pytest_asyncio.fixture
 async def start_worker(prefix: str) -> AsyncIterator[Callable[[Settings], Awaitable[RunningWorker]]]:
     started: list[RunningWorker] = []
 
     async def start(settings: Settings) -> RunningWorker:
         parts = open_worker(settings, topology=TEST_TOPOLOGY, prefix=prefix)
-        runner = WorkerRunner(parts, name="orders-worker", host="127.0.0.1", port=0, grace=5)
-        stop = asyncio.Event()
-        worker = RunningWorker(runner, stop, asyncio.create_task(runner.run(stop)))
+        worker = await start_running(parts, name="orders-worker")
         started.append(worker)
-
-        async def attached() -> bool:
-            if worker.task.done():
-                await worker.task  # raises what failed
-            return worker.runner.parts is not None and all(worker.runner.supervisor.running.values())
-
-        await eventually(attached, timeout=20)
         return worker
 
     yield start

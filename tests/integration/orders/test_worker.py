@@ -28,7 +28,7 @@ async def test_payment_succeeded_on_the_exchange_marks_the_order_paid_once_and_p
     succeeded = payment_event("succeeded", order.id, session="cs_live_1")
     for _ in range(2):  # the same message twice: the inbox makes the second a no-op
         await publish_payment(runtime.broker, succeeded)
-    await eventually(lambda: worker.runtime.broker.stats.consumed == 2, timeout=15)
+    await eventually(lambda: worker.context.broker.stats.consumed == 2, timeout=15)
     await eventually(lambda: listener.of("order.paid", str(order.id)), timeout=15)
     paid_rows = "SELECT count(*) FROM outbox WHERE type = 'order.paid' AND correlation_id = $1"
     assert await _count(runtime, paid_rows, str(order.id)) == 1
@@ -97,7 +97,7 @@ async def test_the_worker_serves_health_readiness_and_metrics_on_its_own_port(
     settings: Settings, start_worker, prefix: str
 ) -> None:
     worker = await start_worker(settings)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{worker.runner.port}", timeout=5) as client:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{worker.port}", timeout=5) as client:
         live = await client.get("/healthz")
         ready = await eventually(lambda: _ready(client), timeout=15)
         metrics = await client.get("/metrics")

@@ -1,1 +1,0 @@
-"""notifier: HTTP routes, one APIRouter per file."""

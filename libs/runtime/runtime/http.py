@@ -207,11 +207,16 @@ def protocol_with_header_timeout(timeout: float) -> type[HeaderTimeoutProtocol]:
 
 
 def install_limits(
-    app: Any, *, max_body: int, read_timeout: float, limits: Mapping[str, int] | None = None
+    app: Any,
+    *,
+    max_body: int,
+    read_timeout: float,
+    limits: Mapping[str, int] | None = None,
+    respond: Respond = respond_detail,
 ) -> None:
     """Body limit inside, read timeout around it (Starlette: the middleware added last is outermost)."""
-    app.add_middleware(BodyLimit, limit=max_body, limits=limits)
-    app.add_middleware(ReadTimeout, timeout=read_timeout)
+    app.add_middleware(BodyLimit, limit=max_body, limits=limits, respond=respond)
+    app.add_middleware(ReadTimeout, timeout=read_timeout, respond=respond)
 
 
 def config(

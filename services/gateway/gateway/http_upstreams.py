@@ -47,7 +47,10 @@ def build_client(settings: Settings) -> httpx.AsyncClient:
     timeout = httpx.Timeout(settings.gateway_upstream_timeout, connect=settings.gateway_connect_timeout)
     # trust_env=False: an HTTP(S)_PROXY meant for the outside world must not catch internal calls.
     transport = httpx.AsyncHTTPTransport(retries=1, limits=limits)
-    return httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)
+    # Every call presents the service credential; the internal APIs answer no one else.
+    token = settings.token()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False, headers=headers)
 
 
 class HttpUpstreams:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -12,10 +13,12 @@ from gateway import errors
 from gateway.deps import Deps
 from gateway.http_upstreams import HttpUpstreams, build_client
 from gateway.metrics import Metrics
-from gateway.middleware import BodyLimit, RequestContext
+from gateway.middleware import RequestContext, send_error
 from gateway.routes import api, health, payment, shop
 from gateway.settings import Settings
+from runtime.http import install_limits
 
+log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/payment/webhook/"
 DOCS_ASSETS = "/docs/assets"  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
 DESCRIPTION = (
@@ -30,6 +33,15 @@ def real_deps_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncC
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upstreams = HttpUpstreams(build_client(settings), settings, app.state.metrics)
         app.state.deps = Deps(upstreams=upstreams)
+        log.info(
+            "gateway public at %s; orders %s, payments %s, notifier %s",
+            settings.public_url,
+            settings.orders_url,
+            settings.payments_url,
+            settings.notifier_url,
+        )
+        if settings.token() is None:
+            log.error("SERVICE_TOKEN is unset: the services will refuse the gateway's calls")
         try:
             yield
         finally:
@@ -53,8 +65,12 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     errors.install(app)
     for module in (shop, payment, api, health):
         app.include_router(module.router)
-    app.add_middleware(
-        BodyLimit, limit=settings.gateway_max_body, limits={WEBHOOK_PATH: settings.gateway_max_webhook_body}
+    install_limits(
+        app,
+        max_body=settings.gateway_max_body,
+        limits={WEBHOOK_PATH: settings.gateway_max_webhook_body},
+        read_timeout=settings.http_read_timeout,
+        respond=send_error,
     )
     app.add_middleware(RequestContext, metrics=app.state.metrics)  # added last: outermost
     return app

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import ClassVar
+
+from runtime import BaseServiceSettings
 
 KIB = 1024
 
 
-class Settings(BaseSettings):
-    """Field names are the environment variables; defaults are the local values."""
+class Settings(BaseServiceSettings):
+    """Field names are the environment variables; defaults are the local values. GATEWAY_PORT,
+    PUBLIC_BASE_URL and SERVICE_TOKEN (presented to every upstream) come from the base."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
-
+    service: ClassVar[str] = "gateway"
     gateway_host: str = "127.0.0.1"
-    gateway_port: int = 8000
     orders_port: int = 8001
     payments_port: int = 8002
     notifier_port: int = 8003
-    public_base_url: str | None = None
     # Unset: http://127.0.0.1:<SERVICE>_PORT, so `make run` only has to set the ports.
     gateway_orders_url: str | None = None
     gateway_payments_url: str | None = None
@@ -28,10 +28,6 @@ class Settings(BaseSettings):
     gateway_upstream_timeout: float = 10.0  # read/write/pool, per upstream call
     gateway_ready_timeout: float = 2.0  # each upstream's /readyz during GET /readyz
     gateway_max_connections: int = 100
-
-    @property
-    def public_url(self) -> str:
-        return (self.public_base_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
 
     @property
     def orders_url(self) -> str:

@@ -43,6 +43,9 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+SERVICE_TOKEN = "gateway-test-service-token"
+
+
 def settings_for(urls: dict[str, str], **overrides: object) -> Settings:
     values: dict[str, object] = {
         "gateway_orders_url": urls["orders"],
@@ -51,6 +54,7 @@ def settings_for(urls: dict[str, str], **overrides: object) -> Settings:
         "gateway_connect_timeout": TIMEOUT,
         "gateway_upstream_timeout": TIMEOUT,
         "gateway_ready_timeout": TIMEOUT,
+        "service_token": SERVICE_TOKEN,
     }
     return Settings(_env_file=None, **(values | overrides))  # type: ignore[arg-type]
 

@@ -50,4 +50,4 @@ async def test_python_m_gateway_api_serves_until_sigterm(world, fakes):
     assert process.returncode in (0, -signal.SIGTERM)
     assert b"Application shutdown complete" in stderr
     assert b"Traceback" not in stderr
-    assert b"gateway on http://127.0.0.1:" in stderr
+    assert b"gateway public at http://127.0.0.1:" in stderr

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from tests.integration.gateway.conftest import dead_url, serving_gateway, settings_for
+from tests.integration.gateway.conftest import SERVICE_TOKEN, dead_url, serving_gateway, settings_for
 from tests.unit.gateway.html_check import check_page
 
 
@@ -37,6 +37,18 @@ async def test_an_order_is_created_paid_for_and_followed_until_paid(gateway, fak
     paid = check_page((await gateway.get(completed)).text)
     assert paid.meta_refresh() is None
     assert "Thank you: your order is paid" in paid.text
+
+
+async def test_every_upstream_call_presents_the_service_token(gateway, fakes):
+    created = await gateway.post(
+        "/api/orders", json={"email": "ada@example.com", "items": [{"product_id": "tea", "quantity": 1}]}
+    )
+    await gateway.post(f"/api/orders/{created.json()['id']}/checkout")
+    await gateway.post("/payment/webhook/", content=b"{}", headers={"Stripe-Signature": "t=1,v1=a"})
+    await gateway.get("/readyz")
+    calls = [call for seen in fakes.seen.values() for call in seen]
+    assert {call.path for call in calls} >= {"/orders", "/checkout-sessions", "/webhook", "/readyz"}
+    assert {call.headers.get("authorization") for call in calls} == {f"Bearer {SERVICE_TOKEN}"}
 
 
 async def test_upstream_422_and_409_come_back_unchanged(gateway, fakes):

@@ -68,7 +68,7 @@ async def test_webhook_above_1_mib_gets_413_and_is_not_forwarded(client, upstrea
         "/payment/webhook/", content=content, headers={"Stripe-Signature": "t=1,v1=a"}
     )
     assert response.status_code == 413
-    assert response.json()["detail"] == f"the request body exceeds {1024 * KIB} bytes"
+    assert response.json()["detail"] == f"request body larger than {1024 * KIB} bytes"
     assert upstreams.webhooks == []
 
 
@@ -76,3 +76,40 @@ async def test_an_invalid_content_length_gets_400(client, upstreams):
     response = await client.post("/api/orders", content=b"{}", headers={"Content-Length": "-1"})
     assert response.status_code == 400
     assert upstreams.request_ids == []
+
+
+async def test_a_client_gone_mid_body_is_logged_at_info_and_counted_as_499_not_500(upstreams, caplog):
+    import logging
+
+    from gateway.deps import Deps
+    from gateway.main import create_app
+    from tests.unit.gateway.conftest import gateway_settings
+
+    caplog.set_level(logging.INFO)
+    app = create_app(gateway_settings(), deps=Deps(upstreams=upstreams))
+    messages = [
+        {"type": "http.request", "body": b'{"email": ', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict] = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"100")]
+    scope = {
+        "type": "http", "method": "POST", "path": "/api/orders", "raw_path": b"/api/orders",
+        "headers": headers, "query_string": b"", "http_version": "1.1", "scheme": "http",
+        "server": ("gw", 80), "client": ("10.0.0.1", 5000), "root_path": "", "app": app,
+    }  # fmt: skip
+    await app(scope, receive, send)
+    assert sent == []
+    assert upstreams.request_ids == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("went away" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
+    metrics = app.state.metrics.render().decode()
+    assert 'status="499"' in metrics
+    assert 'status="500"' not in metrics

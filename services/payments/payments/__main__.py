@@ -1,35 +1,20 @@
-"""payments entry point: `python -m payments api` (HTTP) or `python -m payments worker` (outbox relay)."""
+"""payments entry point: `python -m payments api` (HTTP on PAYMENTS_PORT) or `python -m payments worker`
+(outbox relay; health on PAYMENTS_WORKER_PORT)."""
 
 from __future__ import annotations
 
-import argparse
-import logging
+import sys
+from collections.abc import Sequence
 
-import uvicorn
-
-from messaging.settings import HTTP_KEEP_ALIVE
-from payments import worker
+import runtime
 from payments.main import create_app
 from payments.settings import Settings
+from payments.worker import open_worker
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m payments")
-    parser.add_argument("mode", choices=["api", "worker"])
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s payments %(name)s %(levelname)s %(message)s")
-    if args.mode == "worker":
-        worker.main()
-        return
-    settings = Settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.payments_host,
-        port=settings.payments_port,
-        ws="none",
-        timeout_keep_alive=HTTP_KEEP_ALIVE,
-    )
+def main(argv: Sequence[str] | None = None) -> int:
+    return runtime.main(argv, service="payments", settings=Settings, api=create_app, worker=open_worker)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

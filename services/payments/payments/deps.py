@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +15,7 @@ from payments.metrics import Metrics
 from payments.repository import Repository
 from payments.settings import Settings
 from payments.stripe_gateway import StripeApi, WebhookVerifier
+from runtime import Check, CheckFailed
 
 
 class Store(Protocol):
@@ -29,8 +30,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def _no_broker() -> bool:
-    return False
+async def _no_broker() -> None:
+    raise CheckFailed("no broker connection")
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Deps:
     store: Store
     stripe: StripeApi
     verifier: WebhookVerifier
-    broker_ready: Callable[[], Awaitable[bool]] = _no_broker
+    broker_ready: Check = _no_broker  # readiness: raises while the broker is down
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utcnow
 

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import FastAPI
 
-from messaging.broker import connect
-from messaging.db import create_pool
-from messaging.migrations import prepare_database
 from payments.deps import Deps
 from payments.repository import PgStore
-from payments.routes import checkout, health, webhook
+from payments.routes import checkout, webhook
 from payments.settings import Settings
 from payments.stripe_gateway import StripeGateway, WebhookVerifier
+from runtime import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, Health, Resources, protect
+from runtime.health import router as health_router
+from runtime.http import install_limits
+from runtime.resources import broker_check
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+KIB = 1024
+MAX_BODY = 64 * KIB  # checkout requests
+MAX_WEBHOOK_BODY = 1024 * KIB  # Stripe's events stay far below this
 
 
 def stripe_gateway(settings: Settings) -> StripeGateway:
@@ -32,13 +34,9 @@ def stripe_gateway(settings: Settings) -> StripeGateway:
 @contextlib.asynccontextmanager
 async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
     """Database (migrated), a broker connection for readiness, the Stripe client; closed on exit."""
-    dsn = await prepare_database(settings.database_url, "payments", MIGRATIONS_DIR)
-    pool = await create_pool(dsn)
-    broker = await connect(settings.amqp_url, name="payments-api")
+    resources = await Resources.open(settings, "payments", name="payments-api")
+    pool = resources.pool
     gateway = stripe_gateway(settings)
-
-    async def broker_ready() -> bool:
-        return broker.connection.connected.is_set()
 
     try:
         yield Deps(
@@ -46,12 +44,11 @@ async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
             store=PgStore(pool),
             stripe=gateway,
             verifier=WebhookVerifier(settings.webhook_secrets),
-            broker_ready=broker_ready,
+            broker_ready=broker_check(resources.broker),
         )
     finally:
         await gateway.aclose()
-        await broker.close()
-        await pool.close()
+        await resources.close()
 
 
 def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
@@ -60,7 +57,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_deps(settings) as real:
-            app.state.deps = real
+            _use(app, real)
             yield
 
     app = FastAPI(
@@ -68,7 +65,19 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         description="Stripe Checkout sessions and the verified Stripe webhook",
         lifespan=None if deps else lifespan,
     )
-    app.state.deps = deps
-    for module in (checkout, webhook, health):
-        app.include_router(module.router)
+    _use(app, deps)
+    protect(app, settings.token())
+    install_limits(
+        app, max_body=MAX_BODY, limits={"/webhook": MAX_WEBHOOK_BODY}, read_timeout=settings.http_read_timeout
+    )
+    for module in (checkout, webhook):
+        app.include_router(module.router, dependencies=SERVICE_TOKEN_REQUIRED, responses=UNAUTHORIZED)
+    app.include_router(health_router)
     return app
+
+
+def _use(app: FastAPI, deps: Deps | None) -> None:
+    app.state.deps = deps
+    if deps is not None:
+        checks = {"database": deps.store.ping, "broker": deps.broker_ready}
+        app.state.health = Health(ready=checks, registries=[deps.metrics.registry])

@@ -1,54 +1,41 @@
-"""payments worker: relays the outbox (payment events) to the broker until SIGTERM/SIGINT."""
+"""payments worker: relays the outbox (payment events) to the broker, supervised by runtime."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from messaging import runtime
-from messaging.broker import connect
-from messaging.db import create_pool
-from messaging.migrations import prepare_database
 from messaging.outbox import Relay
 from messaging.topology import TOPOLOGY, Topology
-from payments.main import MIGRATIONS_DIR
 from payments.settings import Settings
+from runtime import Resources, WorkerParts
+from runtime.resources import outbox_lag_check
 
 log = logging.getLogger(__name__)
 
 
-async def run(
-    settings: Settings, stop: asyncio.Event, *, topology: Topology = TOPOLOGY, prefix: str = ""
-) -> None:
-    """Relay until `stop` is set; a batch cut short stays unsent and is published again (at least once)."""
-    dsn = await prepare_database(settings.database_url, "payments", MIGRATIONS_DIR)
-    pool = await create_pool(dsn)
-    broker = await connect(settings.amqp_url, name="payments-worker", topology=topology, prefix=prefix)
-    try:
-        if settings.amqp_declare_topology:
-            await broker.declare()
-        relay = Relay(pool, broker)
-        task = asyncio.create_task(relay.run())
-        log.info("payments worker relaying the outbox")
-        await stop.wait()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        log.info("payments worker stopped: %d published", relay.stats.published)
-    finally:
-        await broker.close()
-        await pool.close()
+def open_worker(
+    settings: Settings, *, topology: Topology = TOPOLOGY, prefix: str = ""
+) -> Callable[[], AbstractAsyncContextManager[WorkerParts]]:
+    """A batch cut short by the stop stays unsent and is published again (at least once)."""
 
+    @asynccontextmanager
+    async def parts() -> AsyncIterator[WorkerParts]:
+        resources = await Resources.open(
+            settings, "payments", name="payments-worker", topology=topology, prefix=prefix
+        )
+        relay = Relay(resources.pool, resources.broker)
+        try:
+            if settings.amqp_declare_topology:
+                await resources.broker.declare()
+            yield WorkerParts(
+                tasks={"relay": relay.run},
+                checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
+                context=resources,
+            )
+        finally:
+            log.info("payments worker stopped: %d published", relay.stats.published)
+            await resources.close()
 
-async def _main() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await run(Settings(), stop)
-
-
-def main() -> None:
-    runtime.run(_main())
+    return parts

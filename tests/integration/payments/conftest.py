@@ -32,6 +32,7 @@ from tests.conftest import eventually
 from tests.integration.messaging.conftest import make_broker  # noqa: F401 - fixture reuse
 
 SECRET = "whsec_payments_test"
+SERVICE_TOKEN = "payments-integration-token"
 OLD_SECRET = "whsec_payments_rotated_out"
 # Queues of a third party, declared by the test on its own prefix beside the public exchanges.
 # Plain classic queues: the test reads them with basic.get, no retry or dead-letter queues needed.
@@ -149,6 +150,7 @@ def payments_settings(database_url: str, amqp_url: str, sim: RunningSim) -> Sett
         public_base_url="http://shop.test",
         payments_min_expires_in=1,
         payments_stripe_retries=0,
+        service_token=SecretStr(SERVICE_TOKEN),
     )
 
 
@@ -176,6 +178,19 @@ async def _relaying(relay: Relay) -> AsyncIterator[None]:
         await asyncio.gather(task, return_exceptions=True)
 
 
+def _via_gateway(app: Any) -> Any:
+    """The stand-in posts webhooks straight to payments: present the token as the gateway would."""
+    auth = (b"authorization", f"Bearer {SERVICE_TOKEN}".encode())
+
+    async def with_token(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/webhook":
+            headers = [h for h in scope["headers"] if h[0] != b"authorization"]
+            scope = scope | {"headers": [*headers, auth]}
+        await app(scope, receive, send)
+
+    return with_token
+
+
 @pytest_asyncio.fixture
 async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harness]:  # noqa: F811
     sock = bind_free_port()
@@ -188,11 +203,12 @@ async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harnes
         sim = await stack.enter_async_context(running_sim(sim_settings(f"{app_url}/webhook")))
         settings = payments_settings(database_url, rabbit.url, sim)
         deps = await stack.enter_async_context(open_deps(settings))
-        await stack.enter_async_context(serving(create_app(settings, deps), sock))
+        await stack.enter_async_context(serving(_via_gateway(create_app(settings, deps)), sock))
         assert isinstance(deps.store, PgStore)
         relay = Relay(deps.store.pool, broker, poll_interval=0.2)
         await stack.enter_async_context(_relaying(relay))
-        http = await stack.enter_async_context(httpx.AsyncClient(base_url=app_url, timeout=20))
+        auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+        http = await stack.enter_async_context(httpx.AsyncClient(base_url=app_url, timeout=20, headers=auth))
         sdk = stripe.StripeClient(
             sim.api_key, base_addresses={"api": sim.base_url}, http_client=sdk_http, max_network_retries=0
         )

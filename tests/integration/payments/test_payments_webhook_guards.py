@@ -167,5 +167,5 @@ async def test_health_readiness_and_metrics(harness: Harness) -> None:
         metrics = await client.get("/metrics")
 
     assert (health.status_code, ready.status_code) == (200, 200)
-    assert ready.json() == {"status": "ready", "down": []}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
     assert 'payments_webhook_rejected_total{reason="signature"} 1.0' in metrics.text

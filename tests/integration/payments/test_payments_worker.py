@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
+import httpx
 from pydantic import SecretStr
 
 from messaging.event import Envelope
 from messaging.events.payments import PaymentSucceeded
 from messaging.outbox import add_to_outbox
 from messaging.settings import service_database_dsn
-from payments import worker
 from payments.settings import Settings
+from payments.worker import open_worker
+from runtime.testing import start_worker
 from tests.conftest import eventually
 
 from .conftest import TEST_TOPOLOGY, TOPIC_QUEUE
@@ -29,8 +30,7 @@ async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, 
     )
     reader = await make_broker(TEST_TOPOLOGY, prefix)
     await reader.declare()  # the third party's queue exists before anything is published
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(settings, stop, topology=TEST_TOPOLOGY, prefix=prefix))
+    worker = await start_worker(open_worker(settings, topology=TEST_TOPOLOGY, prefix=prefix))
     dsn = service_database_dsn(database_url, "payments")
     event = PaymentSucceeded(
         order_id=uuid.uuid4(), stripe_event_id="evt_1", checkout_session_id="cs_1", amount=100, currency="eur"
@@ -55,9 +55,18 @@ async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, 
     channel = await reader.connection.channel()
     queue = await channel.get_queue(prefix + TOPIC_QUEUE.name, ensure=False)
     message = await eventually(lambda: queue.get(no_ack=True, fail=False), timeout=20)
-    stop.set()
-    await asyncio.wait_for(task, 10)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{worker.port}", timeout=5) as client:
+        live = (await client.get("/healthz")).json()
+        ready = await eventually(lambda: _ready(client), timeout=15)
+    assert await worker.stopped() == 0
     await channel.close()
 
     assert message.message_id == str(envelope.id)
     assert message.correlation_id == str(event.order_id)
+    assert live == {"status": "ok", "checks": {"relay": "ok"}}
+    assert ready == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "outbox": "ok"}}
+
+
+async def _ready(client: httpx.AsyncClient) -> dict | None:
+    response = await client.get("/readyz")
+    return response.json() if response.status_code == 200 else None

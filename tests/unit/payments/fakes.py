@@ -21,6 +21,7 @@ from payments.settings import Settings
 from payments.stripe_gateway import CreatedSession, RemoteSession, StripeRefused, WebhookVerifier
 
 SECRET = "whsec_unit"
+SERVICE_TOKEN = "payments-unit-token"
 
 
 @dataclass
@@ -146,6 +147,7 @@ def make_deps(**overrides: Any) -> Deps:
         _env_file=None,  # type: ignore[call-arg]
         stripe_webhook_secret=SecretStr(f"{SECRET},whsec_old"),
         public_base_url="http://shop.test",
+        service_token=SecretStr(SERVICE_TOKEN),
     )
 
     async def broker_ready() -> bool:
@@ -161,4 +163,4 @@ def make_deps(**overrides: Any) -> Deps:
     return Deps(**(values | overrides))
 
 
-__all__ = ["SECRET", "FakeStripe", "InMemoryStore", "StripeRefused", "make_deps"]
+__all__ = ["SECRET", "SERVICE_TOKEN", "FakeStripe", "InMemoryStore", "StripeRefused", "make_deps"]

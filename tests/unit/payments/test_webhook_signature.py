@@ -16,7 +16,7 @@ from payments.deps import Deps
 from payments.main import create_app
 from stripe_sim.webhooks import signature_header
 
-from .fakes import SECRET, InMemoryStore, make_deps
+from .fakes import SECRET, SERVICE_TOKEN, InMemoryStore, make_deps
 
 
 def an_event() -> str:
@@ -39,7 +39,8 @@ def deps() -> Deps:
 @pytest.fixture
 async def client(deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(deps.settings, deps), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://payments") as c:
+    auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://payments", headers=auth) as c:
         yield c
 
 

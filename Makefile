@@ -40,8 +40,9 @@ fmt: install ## format and autofix
 bench: install ## throughput of libs/messaging beside raw aio-pika (JSON lines, then a table)
 	$(UV) run --frozen python -m benchmarks
 
-up: ## the system in Docker Compose (needs a Docker engine)
-	docker compose -f deploy/compose.yml up --build --detach --wait
+up: ## the system in Docker Compose (needs a Docker engine); SERVICE_TOKEN generated when unset
+	SERVICE_TOKEN=$${SERVICE_TOKEN:-$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))')} \
+		docker compose -f deploy/compose.yml up --build --detach --wait
 
 down:
 	docker compose -f deploy/compose.yml down

@@ -95,11 +95,14 @@ class CpuMeter:
         return spent
 
 
+WORKER_PORTS = ("ORDERS_WORKER", "PAYMENTS_WORKER", "NOTIFIER_WORKER")  # health ports: free ones, too
+
+
 @asynccontextmanager
 async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[tuple[dict[str, str], dict[str, int]]]:
     run = _run_module()
     prefix = f"paybus_bench_{uuid.uuid4().hex[:6]}"
-    names = ("GATEWAY", "ORDERS", "PAYMENTS", "NOTIFIER", "STRIPE_SIM", "MAILBOX")
+    names = ("GATEWAY", "ORDERS", "PAYMENTS", "NOTIFIER", "STRIPE_SIM", "MAILBOX", *WORKER_PORTS)
     env = run.settings(
         {
             **{f"{n}_PORT": str(run.free_port()) for n in names},

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -29,6 +30,9 @@ DEFAULTS = {
     "ORDERS_PORT": "8001",
     "PAYMENTS_PORT": "8002",
     "NOTIFIER_PORT": "8003",
+    "ORDERS_WORKER_PORT": "8011",
+    "PAYMENTS_WORKER_PORT": "8012",
+    "NOTIFIER_WORKER_PORT": "8013",
     "STRIPE_SIM_PORT": "12111",
     "MAILBOX_PORT": "8025",
     "SMTP_HOST": "127.0.0.1",
@@ -49,9 +53,12 @@ class Proc:
 def settings(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment every child gets: defaults, then the caller's, then what the dev stand-ins imply."""
     env = {**DEFAULTS, **{k: v for k, v in environ.items() if v != ""}}
+    # The credential the gateway (and payments) present to the internal APIs: one per run when unset.
+    env.setdefault("SERVICE_TOKEN", secrets.token_urlsafe(32))
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env['GATEWAY_PORT']}")
     for name in ("ORDERS", "PAYMENTS", "NOTIFIER"):
         env.setdefault(f"GATEWAY_{name}_URL", f"http://127.0.0.1:{env[name + '_PORT']}")
+    env.setdefault("PAYMENTS_ORDERS_URL", f"http://127.0.0.1:{env['ORDERS_PORT']}")  # payments reads orders
     if env["DEV_STRIPE"] == "1":
         env["STRIPE_API_BASE"] = f"http://127.0.0.1:{env['STRIPE_SIM_PORT']}"
         env.setdefault("STRIPE_SIM_WEBHOOK_URL", env["PUBLIC_BASE_URL"].rstrip("/") + "/payment/webhook/")
@@ -61,7 +68,7 @@ def settings(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def plan(env: Mapping[str, str]) -> list[Proc]:
-    """Every process of the system, with its readiness URL."""
+    """Every process of the system, with its readiness URL (a worker's is on its own health port)."""
     py = sys.executable
     procs: list[Proc] = []
     if env["DEV_STRIPE"] == "1":
@@ -74,7 +81,8 @@ def plan(env: Mapping[str, str]) -> list[Proc]:
         port = env[f"{service.upper()}_PORT"]
         procs.append(Proc(f"{service}-api", (py, "-m", service, "api"), f"http://127.0.0.1:{port}/readyz"))
         if service != "gateway":
-            procs.append(Proc(f"{service}-worker", (py, "-m", service, "worker")))
+            ready = f"http://127.0.0.1:{env[f'{service.upper()}_WORKER_PORT']}/readyz"
+            procs.append(Proc(f"{service}-worker", (py, "-m", service, "worker"), ready))
     return procs
 
 
@@ -164,6 +172,8 @@ def banner(env: Mapping[str, str], procs: list[Proc]) -> str:
     if "stripe" in names:
         lines.append(f"  Stripe stand-in   {env['STRIPE_API_BASE']}/  (dev only)")
     lines.append(f"  RabbitMQ UI       http://{amqp.hostname}:15672/  (guest/guest locally)")
+    workers = [f"{s} :{env[s.upper() + '_WORKER_PORT']}" for s in ("orders", "payments", "notifier")]
+    lines.append(f"  worker health     {', '.join(workers)}  (/healthz /readyz /metrics)")
     lines.append("Ctrl-C stops everything.")
     return "\n".join(lines)
 

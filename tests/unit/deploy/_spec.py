@@ -13,9 +13,10 @@ ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 IMAGE = "paybus"  # compose tags it paybus:dev; overlays retag it with `images:`
 
-SHARED = ("AMQP_URL", "DATABASE_URL")
+SHARED = ("AMQP_URL", "DATABASE_URL", "SERVICE_TOKEN")
 ENV = {
     "gateway": (
+        "SERVICE_TOKEN",
         "GATEWAY_HOST",
         "GATEWAY_PORT",
         "GATEWAY_ORDERS_URL",
@@ -44,6 +45,7 @@ ENV = {
     ),
 }
 PORT = {"gateway": 8000, "orders": 8001, "payments": 8002, "notifier": 8003}
+WORKER_PORT = {"orders": 8011, "payments": 8012, "notifier": 8013}  # health and metrics
 OPTIONAL = {"STRIPE_API_BASE"}  # unset means real Stripe: the base leaves it out, dev sets it
 OPERATOR_SECRETS = {"paybus-db-app", "paybus-rabbitmq-default-user"}  # made by CloudNativePG, the operator
 
@@ -59,12 +61,18 @@ class Process:
         return ["python", "-m", self.package, self.role]
 
     @property
-    def port(self) -> int | None:
-        return PORT[self.package] if self.role == "api" else None
+    def port(self) -> int:
+        """The API's port, or the worker's health port."""
+        return PORT[self.package] if self.role == "api" else WORKER_PORT[self.package]
+
+    @property
+    def port_variable(self) -> str:
+        return f"{self.package.upper()}_PORT" if self.role == "api" else f"{self.package.upper()}_WORKER_PORT"
 
     @property
     def env(self) -> tuple[str, ...]:
-        return ENV[self.package]
+        """Workers call no internal API and serve none but health: they need no SERVICE_TOKEN."""
+        return tuple(v for v in ENV[self.package] if self.role == "api" or v != "SERVICE_TOKEN")
 
 
 PROCESSES = (

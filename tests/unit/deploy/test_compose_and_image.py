@@ -26,12 +26,15 @@ def test_every_process_runs_from_the_one_image_by_its_command(process) -> None:
 def test_every_variable_a_process_reads_is_set(process) -> None:
     env = SERVICES[process.name]["environment"]
     assert set(process.env) <= set(env)
-    if process.port is not None:
-        assert env[f"{process.package.upper()}_PORT"] == str(process.port)
-        assert env[f"{process.package.upper()}_HOST"] == "0.0.0.0"
-        assert env["HEALTHCHECK_URL"] == f"http://127.0.0.1:{process.port}/healthz"
-    else:
-        assert env["HEALTHCHECK_URL"] == ""  # workers: no HTTP, a live process is health
+    assert env[process.port_variable] == str(process.port)
+    assert env[f"{process.package.upper()}_HOST"] == "0.0.0.0"
+    # APIs and workers alike: /healthz on their port (a worker's: every supervised task is running)
+    assert env["HEALTHCHECK_URL"] == f"http://127.0.0.1:{process.port}/healthz"
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
+def test_every_process_is_restarted_when_it_exits(process) -> None:
+    assert SERVICES[process.name]["restart"] == "unless-stopped"
 
 
 @pytest.mark.parametrize("process", [p for p in PROCESSES if "AMQP_URL" in p.env], ids=lambda p: p.name)

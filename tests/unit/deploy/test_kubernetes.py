@@ -91,13 +91,14 @@ def test_each_process_has_a_deployment_like_its_compose_service(process) -> None
     assert box["resources"]["requests"]
     assert box["resources"]["limits"]
     assert deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
-    if process.port is None:
-        assert "ports" not in box
-        assert "readinessProbe" not in box
-        return
     assert [p["containerPort"] for p in box["ports"]] == [process.port]
     assert box["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert box["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    config = find(BASE, "ConfigMap", "paybus-config")["data"]
+    assert config.get(process.port_variable, str(process.port)) == str(process.port)
+    if process.role == "worker":  # probed on its health port; nothing else connects to it
+        assert config[process.port_variable] == str(process.port)
+        return
     ports = find(BASE, "Service", process.name)["spec"]["ports"]
     assert [p["port"] for p in ports] == [process.port]
     if process.package != "gateway":  # the gateway finds it by the same name in both
@@ -113,7 +114,7 @@ def test_every_variable_a_process_reads_is_set_from_config_or_secrets(process) -
     (ref,) = box["envFrom"]
     config = find(BASE, "ConfigMap", ref["configMapRef"]["name"])["data"]
     secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in box.get("env", [])}
-    assert set(ENV[process.package]) - OPTIONAL <= set(config) | set(secrets)
+    assert set(process.env) - OPTIONAL <= set(config) | set(secrets)
     assert all("value" not in e for e in box.get("env", []))  # secrets by reference only
     generated = {g["name"] for g in DEV["secretGenerator"]}
     for ref in secrets.values():

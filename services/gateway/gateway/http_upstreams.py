@@ -83,15 +83,12 @@ class HttpUpstreams:
         return self._expect(response, "orders", _ORDER, 200)
 
     async def checkout(self, order_id: UUID) -> Checkout | None:
-        fetched = await self._call("orders", "get_order", "GET", f"/orders/{order_id}")
-        if fetched.status_code == 404:
-            return None
-        self._expect(fetched, "orders", _ORDER, 200)
-        # payments gets the order exactly as orders sent it, not a re-serialised copy.
-        order = _json_body("orders", fetched)
+        # Only the id: payments reads the order's lines, amount and status from orders, their owner.
         response = await self._call(
-            "payments", "create_checkout", "POST", "/checkout-sessions", json={"order": order}
+            "payments", "create_checkout", "POST", "/checkout-sessions", json={"order_id": str(order_id)}
         )
+        if response.status_code == 404:
+            return None
         if response.status_code == 409:
             raise NotPayable(_json_body("payments", response))
         session = self._expect(response, "payments", _CHECKOUT, 201, 200)

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from payments.metrics import Metrics
+from payments.orders_client import OrdersApi
 from payments.repository import Repository
 from payments.settings import Settings
 from payments.stripe_gateway import StripeApi, WebhookVerifier
@@ -40,6 +41,7 @@ class Deps:
     store: Store
     stripe: StripeApi
     verifier: WebhookVerifier
+    orders: OrdersApi
     broker_ready: Check = _no_broker  # readiness: raises while the broker is down
     metrics: Metrics = field(default_factory=Metrics)
     clock: Callable[[], datetime] = utcnow

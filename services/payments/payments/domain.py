@@ -24,7 +24,7 @@ class OrderLine(BaseModel):
 
 
 class Order(BaseModel):
-    """The order as the orders service returned it (the gateway passes it on untouched)."""
+    """The order as the orders service states it (payments fetches it; callers send only its id)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     id: UUID
@@ -149,6 +149,11 @@ def new_session(order: Order, attempt: int, public_url: str, expires: datetime) 
         currency=order.currency.lower(),
         expires_at=expires,
     )
+
+
+def charges(session: Session, order: Order) -> bool:
+    """The session asks exactly the order's amount, in its currency: only then may it be reused."""
+    return session.amount == order.total and session.currency == order.currency.lower()
 
 
 def check_retry(latest: Session | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from uuid import UUID
 
 from messaging.broker import Handlers
 from messaging.event import Envelope
@@ -27,14 +28,25 @@ Rule = Callable[[Session, StripeEvent], Effect]
 HANDLERS: Handlers[Deps] = {}  # payments consumes no queue; its worker only relays the outbox
 
 
+class UnknownOrder(LookupError):
+    """The orders service has no such order: 404."""
+
+
 @dataclass(frozen=True)
 class CheckoutResult:
     session: Session
     created: bool
 
 
-async def start_checkout(order: Order, deps: Deps) -> CheckoutResult:
-    """One open session per order: reuse it, replay an unanswered attempt, or reserve the next one."""
+async def start_checkout(order_id: UUID, deps: Deps) -> CheckoutResult:
+    """One open session per order: reuse it, replay an unanswered attempt, or reserve the next one.
+
+    The order (lines, total, currency, status) comes from the orders service, its owner; raises
+    UnknownOrder, OrdersUnavailable, NotPayable, InconsistentOrder, StripeRefused or StripeUnavailable.
+    """
+    order = await deps.orders.get_order(order_id)
+    if order is None:
+        raise UnknownOrder(f"orders knows no order {order_id}")
     domain.check_payable(order, deps.clock())
     async with deps.store.order_lock(order.id):
         try:
@@ -49,7 +61,12 @@ async def _checkout_locked(order: Order, deps: Deps) -> CheckoutResult:
     async with deps.store.transaction() as repo:
         latest = await repo.latest_session(order.id)
         if latest is not None and latest.reusable(now):
-            return CheckoutResult(latest, created=False)
+            if domain.charges(latest, order):
+                return CheckoutResult(latest, created=False)
+            log.error(
+                "open session %s for order %s asks %d %s, the order is %d %s: not reused, a new attempt",
+                latest.session_id, order.id, latest.amount, latest.currency, order.total, order.currency,
+            )  # fmt: skip
         domain.check_retry(latest)
         session = latest
         if session is None or session.status is not SessionStatus.CREATING:

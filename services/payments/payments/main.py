@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from payments.deps import Deps
+from payments.orders_client import HttpOrders
 from payments.repository import PgStore
 from payments.routes import checkout, webhook
 from payments.settings import Settings
@@ -37,6 +38,7 @@ async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
     resources = await Resources.open(settings, "payments", name="payments-api")
     pool = resources.pool
     gateway = stripe_gateway(settings)
+    orders = HttpOrders(settings.orders_url, settings.token() or "")
 
     try:
         yield Deps(
@@ -44,9 +46,11 @@ async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
             store=PgStore(pool),
             stripe=gateway,
             verifier=WebhookVerifier(settings.webhook_secrets),
+            orders=orders,
             broker_ready=broker_check(resources.broker),
         )
     finally:
+        await orders.aclose()
         await gateway.aclose()
         await resources.close()
 

@@ -28,6 +28,13 @@ class Settings(BaseServiceSettings):
     payments_min_expires_in: int = 1800
     payments_stripe_timeout: float = 20.0
     payments_stripe_retries: int = 2
+    # The orders service's internal API: the order a session charges is read from its owner.
+    payments_orders_url: str | None = None  # unset: http://127.0.0.1:$ORDERS_PORT
+    orders_port: int = 8001
+
+    @property
+    def orders_url(self) -> str:
+        return (self.payments_orders_url or f"http://127.0.0.1:{self.orders_port}").rstrip("/")
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:

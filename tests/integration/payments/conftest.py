@@ -18,6 +18,10 @@ import pytest
 import pytest_asyncio
 import stripe
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from messaging.broker import Broker
 from messaging.outbox import Relay
@@ -90,9 +94,12 @@ class Harness:
     pool: asyncpg.Pool
     broker: Broker
     relay: Relay
+    orders: dict[str, dict[str, Any]]  # what the stand-in orders service answers, by id
 
     async def checkout(self, order: dict[str, Any]) -> httpx.Response:
-        return await self.http.post("/checkout-sessions", json={"order": order})
+        """orders holds the order; the caller (the gateway) sends only its id."""
+        self.orders[order["id"]] = order
+        return await self.http.post("/checkout-sessions", json={"order_id": order["id"]})
 
     async def paid_session(self, order: dict[str, Any], outcome: str = "succeeded") -> str:
         response = await self.checkout(order)
@@ -139,7 +146,19 @@ class Harness:
         return topic
 
 
-def payments_settings(database_url: str, amqp_url: str, sim: RunningSim) -> Settings:
+def orders_app(orders: dict[str, dict[str, Any]]) -> Starlette:
+    """The orders service's `GET /orders/{id}` as payments calls it, with the service credential."""
+
+    async def get_order(request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != f"Bearer {SERVICE_TOKEN}":
+            return JSONResponse({"detail": "not authenticated"}, 401)
+        order = orders.get(request.path_params["order_id"])
+        return JSONResponse(order) if order else JSONResponse({"detail": "order not found"}, 404)
+
+    return Starlette(routes=[Route("/orders/{order_id}", get_order)])
+
+
+def payments_settings(database_url: str, amqp_url: str, sim: RunningSim, orders_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
@@ -150,6 +169,7 @@ def payments_settings(database_url: str, amqp_url: str, sim: RunningSim) -> Sett
         public_base_url="http://shop.test",
         payments_min_expires_in=1,
         payments_stripe_retries=0,
+        payments_orders_url=orders_url,
         service_token=SecretStr(SERVICE_TOKEN),
     )
 
@@ -201,7 +221,9 @@ async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harnes
     sdk_http = stripe.HTTPXClient()
     async with contextlib.AsyncExitStack() as stack:
         sim = await stack.enter_async_context(running_sim(sim_settings(f"{app_url}/webhook")))
-        settings = payments_settings(database_url, rabbit.url, sim)
+        orders: dict[str, dict[str, Any]] = {}
+        orders_url = await stack.enter_async_context(serving(orders_app(orders)))
+        settings = payments_settings(database_url, rabbit.url, sim, orders_url)
         deps = await stack.enter_async_context(open_deps(settings))
         await stack.enter_async_context(serving(_via_gateway(create_app(settings, deps)), sock))
         assert isinstance(deps.store, PgStore)
@@ -212,5 +234,5 @@ async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harnes
         sdk = stripe.StripeClient(
             sim.api_key, base_addresses={"api": sim.base_url}, http_client=sdk_http, max_network_retries=0
         )
-        yield Harness(app_url, http, sim, sdk, deps.store.pool, broker, relay)
+        yield Harness(app_url, http, sim, sdk, deps.store.pool, broker, relay, orders)
     await sdk_http.close_async()

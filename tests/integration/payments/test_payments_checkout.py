@@ -119,3 +119,20 @@ async def test_completed_page_reads_the_session_status(harness: Harness) -> None
     assert (before["status"], before["payment_status"]) == ("open", "unpaid")
     assert (after.json()["status"], after.json()["payment_status"]) == ("complete", "paid")
     assert unknown.status_code == 404
+
+
+async def test_a_caller_cannot_choose_the_amount_stripe_charges(harness: Harness) -> None:
+    # Issue 13, finding 1: a 138.00 EUR order got a 0.01 EUR session from the caller's body.
+    order = an_order()
+    harness.orders[order["id"]] = order
+    cheap = order | {
+        "total": 1,
+        "items": [order["items"][0] | {"quantity": 1, "unit_price": 1, "line_total": 1}],
+    }
+
+    forged = await harness.http.post("/checkout-sessions", json={"order": cheap})
+    honest = await harness.http.post("/checkout-sessions", json={"order_id": order["id"]})
+
+    assert (forged.status_code, honest.status_code) == (422, 201)
+    session = await harness.sdk.v1.checkout.sessions.retrieve_async(honest.json()["session_id"])
+    assert (session.amount_total, session.currency) == (3499, "eur")

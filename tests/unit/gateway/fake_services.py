@@ -159,7 +159,12 @@ class FakeServices:
         return JSONResponse(order) if order else JSONResponse({"detail": "Order not found"}, 404)
 
     async def _create_session(self, request: Request) -> Response:
-        order = (await request.json())["order"]
+        body = await request.json()
+        if set(body) != {"order_id"}:
+            return JSONResponse({"detail": "only order_id is accepted"}, status_code=422)
+        order = self.orders.get(body["order_id"])
+        if order is None:
+            return JSONResponse({"detail": "no such order"}, status_code=404)
         if order["status"] not in ("pending", "payment_failed"):
             return JSONResponse({"detail": f"order is {order['status']}"}, status_code=409)
         for session in self.sessions.values():

@@ -15,7 +15,8 @@ from pydantic import SecretStr
 
 from messaging.event import Envelope
 from payments.deps import Deps
-from payments.domain import Session, SessionStatus
+from payments.domain import Order, Session, SessionStatus
+from payments.orders_client import OrdersUnavailable
 from payments.rules import Mismatch, StripeEvent
 from payments.settings import Settings
 from payments.stripe_gateway import CreatedSession, RemoteSession, StripeRefused, WebhookVerifier
@@ -142,6 +143,29 @@ class FakeStripe:
         return None
 
 
+@dataclass
+class FakeOrders:
+    """The orders service as payments sees it: `orders` by id; `down` makes every read fail."""
+
+    orders: dict[UUID, Order] = field(default_factory=dict)
+    asked: list[UUID] = field(default_factory=list)
+    down: bool = False
+
+    def add(self, order: dict[str, Any]) -> Order:
+        parsed = Order.model_validate(order)
+        self.orders[parsed.id] = parsed
+        return parsed
+
+    async def get_order(self, order_id: UUID) -> Order | None:
+        self.asked.append(order_id)
+        if self.down:
+            raise OrdersUnavailable("orders unreachable: ConnectError")
+        return self.orders.get(order_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
 def make_deps(**overrides: Any) -> Deps:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -158,9 +182,18 @@ def make_deps(**overrides: Any) -> Deps:
         "store": InMemoryStore(),
         "stripe": FakeStripe(),
         "verifier": WebhookVerifier(settings.webhook_secrets),
+        "orders": FakeOrders(),
         "broker_ready": broker_ready,
     }
     return Deps(**(values | overrides))
 
 
-__all__ = ["SECRET", "SERVICE_TOKEN", "FakeStripe", "InMemoryStore", "StripeRefused", "make_deps"]
+__all__ = [
+    "SECRET",
+    "SERVICE_TOKEN",
+    "FakeOrders",
+    "FakeStripe",
+    "InMemoryStore",
+    "StripeRefused",
+    "make_deps",
+]

@@ -17,7 +17,7 @@ from payments.main import create_app
 from payments.stripe_gateway import RemoteSession, StripeRefused, StripeUnavailable
 from stripe_sim.webhooks import signature_header
 
-from .fakes import SECRET, SERVICE_TOKEN, FakeStripe, InMemoryStore, make_deps
+from .fakes import SECRET, SERVICE_TOKEN, FakeOrders, FakeStripe, InMemoryStore, make_deps
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:
@@ -58,6 +58,17 @@ def fake_stripe(deps: Deps) -> FakeStripe:
     return deps.stripe
 
 
+def fake_orders(deps: Deps) -> FakeOrders:
+    assert isinstance(deps.orders, FakeOrders)
+    return deps.orders
+
+
+async def checkout(client: httpx.AsyncClient, deps: Deps, order: dict[str, Any]) -> httpx.Response:
+    """The order as the orders service holds it; the caller sends only its id."""
+    fake_orders(deps).add(order)
+    return await client.post("/checkout-sessions", json={"order_id": order["id"]})
+
+
 async def post_event(client: httpx.AsyncClient, event: dict[str, Any]) -> httpx.Response:
     body = json.dumps(event)
     return await client.post(
@@ -69,8 +80,8 @@ async def test_a_checkout_after_stripe_was_unreachable_replays_the_same_key(clie
     fake_stripe(deps).fail_with.append(StripeUnavailable("timeout"))
     order = an_order()
 
-    failed = await client.post("/checkout-sessions", json={"order": order})
-    retried = await client.post("/checkout-sessions", json={"order": order})
+    failed = await checkout(client, deps, order)
+    retried = await checkout(client, deps, order)
 
     assert (failed.status_code, retried.status_code) == (502, 201)
     assert fake_stripe(deps).calls == [f"paybus-checkout-{order['id']}-1"] * 2
@@ -80,8 +91,8 @@ async def test_a_refused_replay_gets_one_fresh_attempt(client, deps) -> None:  #
     fake_stripe(deps).fail_with += [StripeUnavailable("timeout"), StripeRefused("expires_at too soon")]
     order = an_order()
 
-    await client.post("/checkout-sessions", json={"order": order})
-    retried = await client.post("/checkout-sessions", json={"order": order})
+    await checkout(client, deps, order)
+    retried = await checkout(client, deps, order)
 
     assert retried.status_code == 201
     assert [k[-1] for k in fake_stripe(deps).calls] == ["1", "1", "2"]
@@ -90,9 +101,7 @@ async def test_a_refused_replay_gets_one_fresh_attempt(client, deps) -> None:  #
 async def test_concurrent_checkouts_share_one_session(client, deps) -> None:  # type: ignore[no-untyped-def]
     order = an_order()
 
-    responses = await asyncio.gather(
-        *(client.post("/checkout-sessions", json={"order": order}) for _ in range(4))
-    )
+    responses = await asyncio.gather(*(checkout(client, deps, order) for _ in range(4)))
 
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
     assert len(fake_stripe(deps).calls) == 1
@@ -100,17 +109,17 @@ async def test_concurrent_checkouts_share_one_session(client, deps) -> None:  # 
 
 async def test_a_paid_order_gets_409_even_before_orders_knows(client, deps) -> None:  # type: ignore[no-untyped-def]
     order = an_order()
-    session_id = (await client.post("/checkout-sessions", json={"order": order})).json()["session_id"]
+    session_id = (await checkout(client, deps, order)).json()["session_id"]
     await post_event(client, completed(session_id))
 
-    again = await client.post("/checkout-sessions", json={"order": order})
+    again = await checkout(client, deps, order)
 
     assert again.status_code == 409
 
 
 async def test_webhook_stores_once_and_publishes_once(client, deps) -> None:  # type: ignore[no-untyped-def]
     order = an_order()
-    session_id = (await client.post("/checkout-sessions", json={"order": order})).json()["session_id"]
+    session_id = (await checkout(client, deps, order)).json()["session_id"]
     event = completed(session_id)
 
     first, second = await post_event(client, event), await post_event(client, event)
@@ -147,7 +156,7 @@ async def test_webhook_rejections_store_nothing(client, deps) -> None:  # type: 
 
 
 async def test_a_refund_for_an_unknown_payment_intent_is_mapped_through_stripe(client, deps) -> None:  # type: ignore[no-untyped-def]
-    session_id = (await client.post("/checkout-sessions", json={"order": an_order()})).json()["session_id"]
+    session_id = (await checkout(client, deps, an_order())).json()["session_id"]
     fake_stripe(deps).remote[session_id] = RemoteSession(session_id, "complete", "paid", "pi_9")
     charge = {"id": "ch_1", "amount": 1200, "currency": "eur", "payment_intent": "pi_9"}
     charge |= {"amount_refunded": 1200, "refunded": True}

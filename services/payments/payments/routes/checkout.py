@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from payments import handlers
 from payments.deps import DepsDep
-from payments.domain import InconsistentOrder, NotPayable, Order, Session, SessionStatus
+from payments.domain import InconsistentOrder, NotPayable, Session, SessionStatus
+from payments.handlers import UnknownOrder
+from payments.orders_client import OrdersUnavailable
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
 
 log = logging.getLogger(__name__)
@@ -17,8 +20,14 @@ router = APIRouter(prefix="/checkout-sessions", tags=["checkout"])
 
 
 class CheckoutCreate(BaseModel):
+    """Only the order's id: its lines, amount and status are read from the orders service."""
+
     model_config = ConfigDict(extra="forbid")
-    order: Order
+    order_id: UUID
+
+
+class Detail(BaseModel):
+    detail: str
 
 
 class CheckoutPublic(BaseModel):
@@ -33,11 +42,30 @@ class SessionPublic(BaseModel):
     payment_status: str
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CheckoutPublic)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckoutPublic,
+    responses={
+        200: {"model": CheckoutPublic, "description": "The session still open for this order"},
+        404: {"model": Detail, "description": "The orders service knows no such order"},
+        409: {"model": Detail, "description": "The order is not payable"},
+        422: {"description": "Invalid body, or an order whose lines do not add up"},
+        502: {"model": Detail, "description": "Stripe refused or failed the request"},
+        503: {"model": Detail, "description": "The orders service is unreachable"},
+    },
+)
 async def create_checkout_session(body: CheckoutCreate, response: Response, deps: DepsDep) -> CheckoutPublic:
-    """Create a Checkout Session for the order (201), or return its still-open one (200)."""
+    """Create a Checkout Session for the order as orders states it (201), or return its open one (200)."""
     try:
-        result = await handlers.start_checkout(body.order, deps)
+        result = await handlers.start_checkout(body.order_id, deps)
+    except UnknownOrder as exc:
+        deps.metrics.checkouts.labels("unknown_order").inc()
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except OrdersUnavailable as exc:
+        deps.metrics.checkouts.labels("orders_unavailable").inc()
+        log.error("checkout for order %s: %s", body.order_id, exc)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "orders service unavailable") from None
     except NotPayable as exc:
         deps.metrics.checkouts.labels("not_payable").inc()
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
@@ -46,7 +74,7 @@ async def create_checkout_session(body: CheckoutCreate, response: Response, deps
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except (StripeRefused, StripeUnavailable) as exc:
         deps.metrics.checkouts.labels("stripe_error").inc()
-        log.error("checkout for order %s failed at Stripe: %s", body.order.id, exc)
+        log.error("checkout for order %s failed at Stripe: %s", body.order_id, exc)
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"Stripe: {exc}") from None
     deps.metrics.checkouts.labels("created" if result.created else "reused").inc()
     if not result.created:
@@ -55,7 +83,7 @@ async def create_checkout_session(body: CheckoutCreate, response: Response, deps
     return CheckoutPublic(session_id=result.session.session_id, checkout_url=result.session.url)
 
 
-@router.get("/{session_id}", response_model=SessionPublic)
+@router.get("/{session_id}", response_model=SessionPublic, responses={404: {"model": Detail}})
 async def get_checkout_session(session_id: str, deps: DepsDep) -> SessionPublic:
     """A session of ours, with Stripe's current status while we still think it is open."""
     async with deps.store.transaction() as repo:

@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser run test test-unit lint fmt bench up down clean
+.PHONY: help install browser run test test-unit lint fmt bench chaos up down clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,6 +39,9 @@ fmt: install ## format and autofix
 
 bench: install ## throughput of libs/messaging beside raw aio-pika (JSON lines, then a table)
 	$(UV) run --frozen python -m benchmarks
+
+chaos: install ## faults on a 3-node RabbitMQ cluster and a PostgreSQL of its own (JSON lines, then a table)
+	$(UV) run --frozen python -m chaos $(CHAOS_ARGS)
 
 up: ## the system in Docker Compose (needs a Docker engine); SERVICE_TOKEN generated when unset
 	SERVICE_TOKEN=$${SERVICE_TOKEN:-$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))')} \

@@ -1,0 +1,167 @@
+"""Chaos room: the faults, one per scenario. Each injects, lifts the fault, and returns when it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from chaos.servers import PgServer, RabbitCluster, RabbitNode
+from chaos.system import Supervisor
+
+log = logging.getLogger(__name__)
+NODE_DOWN_FOR = 10.0  # seconds a killed node stays down before it is started again
+STORM_COPIES = 4  # extra deliveries of each Stripe event: 5 in all with the stand-in's own
+STORM_SPREAD = 3.0  # seconds over which one event's copies arrive, in random order
+
+
+@dataclass
+class Lab:
+    """Everything a fault may reach."""
+
+    cluster: RabbitCluster
+    pg: PgServer
+    supervisor: Supervisor
+    env: dict[str, str]
+    db_prefix: str
+    notes: list[str] = field(default_factory=list)
+    stream_started: float = 0.0  # wall clock of this scenario's first payment
+
+    def note(self, text: str) -> None:
+        self.notes.append(f"{time.strftime('%H:%M:%S')} {text}")
+        log.info("fault: %s", text)
+
+    async def management(self, method: str, path: str) -> Any:
+        """The management API of the first node that answers (any node speaks for the cluster)."""
+        error: Exception | None = None
+        async with httpx.AsyncClient(auth=("guest", "guest"), timeout=15) as http:
+            for node in self.cluster.nodes:
+                try:
+                    response = await http.request(method, f"{node.management_url}/api{path}")
+                    response.raise_for_status()
+                    return response.json() if response.content else None
+                except httpx.HTTPError as exc:
+                    error = exc
+        raise RuntimeError(f"no management API answers {method} {path}: {error}")
+
+
+Fault = Callable[[Lab, "asyncio.Task[Any]"], Awaitable[float]]
+
+
+async def amqp_connections_closed(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    connections = await lab.management("GET", "/connections")
+    mine = "chaos-observer"  # ours keeps counting order.paid
+    names = [c["name"] for c in connections if c.get("client_properties", {}).get("connection_name") != mine]
+    for name in names:
+        await lab.management("DELETE", f"/connections/{quote(name, safe='')}")
+    lab.note(f"closed {len(names)} AMQP connections through the management API")
+    return time.time()
+
+
+async def _leader_node(lab: Lab) -> RabbitNode:
+    queues = await lab.management("GET", "/queues/%2F")
+    leaders = Counter(q["leader"] for q in queues if q.get("leader") and not q["name"].startswith("chaos."))
+    name = leaders.most_common(1)[0][0] if leaders else lab.cluster.first.node
+    lab.note(f"queue leaders per node: {dict(leaders)}")
+    return lab.cluster.node(name)
+
+
+async def broker_node_killed(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    node = await _leader_node(lab)
+    await asyncio.to_thread(node.kill)
+    lab.note(f"SIGKILL {node.node} (pid file {node.pid_file}); down for {NODE_DOWN_FOR:.0f}s")
+    await asyncio.sleep(NODE_DOWN_FOR)
+    await asyncio.to_thread(node.start)
+    await asyncio.to_thread(lab.cluster.wait_clustered)
+    lab.note(f"{node.node} started again and back in the cluster")
+    return time.time()
+
+
+async def broker_restarted(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    lab.note("every node: stop_app, then start_app")
+    await asyncio.to_thread(lab.cluster.restart)
+    lab.note("every node running again")
+    return time.time()
+
+
+async def db_connections_killed(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    total = 0
+    for _ in range(3):  # again while the pools refill
+        total += await lab.pg.terminate_backends(lab.db_prefix)
+        await asyncio.sleep(1)
+    lab.note(f"pg_terminate_backend on {total} sessions of {lab.db_prefix}*")
+    return time.time()
+
+
+async def db_restarted(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    await asyncio.to_thread(lab.pg.restart)
+    lab.note("PostgreSQL restarted (fast shutdown, start)")
+    return time.time()
+
+
+async def worker_killed(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    workers = [m for m in lab.supervisor.members if m.kind.endswith("-worker")]
+    for replica in sorted({m.name[-1] for m in workers}):
+        for member in (m for m in workers if m.name.endswith(replica) and m.popen is not None):
+            assert member.popen is not None
+            lab.note(f"SIGKILL {member.name} (pid {member.popen.pid})")
+            member.popen.kill()
+        await asyncio.sleep(3)
+    return time.time()
+
+
+async def webhook_storm(lab: Lab, stream: asyncio.Task[Any]) -> float:
+    """Every Stripe event of the stream delivered 4 more times, signed, spread and reordered."""
+    from stripe_sim.settings import DEFAULT_API_KEY, LOCAL_WEBHOOK_SECRET
+    from stripe_sim.webhooks import signature_header
+
+    secret = lab.env.get("STRIPE_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET).split(",")[0].strip()
+    seen: set[str] = set()
+    copies: list[asyncio.Task[None]] = []
+    stripe = httpx.AsyncClient(base_url=lab.env["STRIPE_API_BASE"], auth=(DEFAULT_API_KEY, ""), timeout=15)
+    webhook = httpx.AsyncClient(timeout=15)
+
+    async def deliver(body: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        headers = {"Content-Type": "application/json", "Stripe-Signature": signature_header(secret, body)}
+        try:
+            await webhook.post(lab.env["STRIPE_SIM_WEBHOOK_URL"], content=body.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            log.info("storm copy: %s", exc)  # the stand-in's own delivery retries; a storm copy need not
+
+    async with stripe, webhook:
+        while True:
+            done = stream.done()
+            events = (await stripe.get("/v1/events", params={"limit": 100})).json()["data"]
+            fresh = (e for e in events if e["id"] not in seen and e["created"] >= lab.stream_started - 1)
+            for event in fresh:
+                seen.add(event["id"])
+                body = json.dumps(event, indent=2)
+                for _ in range(STORM_COPIES):
+                    copies.append(asyncio.create_task(deliver(body, random.uniform(0, STORM_SPREAD))))
+            if done:
+                break
+            await asyncio.sleep(0.5)
+        await asyncio.gather(*copies)
+    lab.note(f"storm: {len(seen)} events, {len(copies)} extra signed deliveries")
+    return time.time()
+
+
+FAULTS: dict[str, Fault] = {
+    "amqp-connections-closed": amqp_connections_closed,
+    "broker-node-killed": broker_node_killed,
+    "broker-restarted": broker_restarted,
+    "db-connections-killed": db_connections_killed,
+    "db-restarted": db_restarted,
+    "worker-killed": worker_killed,
+    "webhook-storm": webhook_storm,
+}

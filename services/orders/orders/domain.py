@@ -90,14 +90,42 @@ class Payment:
     payment_intent_id: str | None
     amount: int
     at: datetime
+    currency: str
+    captured: int | None = None  # a refund's charge: what was captured in the first place
+
+
+@dataclass(frozen=True)
+class Review:
+    """A payment that does not match its order: parked for a person, never applied (issue 13)."""
+
+    order_id: UUID
+    session_id: str
+    payment_intent_id: str | None
+    amount: int | None  # None: the payment did not say (a refund without its captured amount)
+    currency: str
+    expected_amount: int
+    expected_currency: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParkedReview:
+    """A stored Review: which message it parked, and when."""
+
+    id: int
+    message_id: str
+    kind: str
+    created_at: datetime
+    review: Review
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The order after an event, and the order events to publish for it (in order)."""
+    """The order after an event, the order events to publish for it (in order), and a review if any."""
 
     order: Order
     events: tuple[Event, ...] = ()
+    review: Review | None = None
 
 
 @dataclass(frozen=True)
@@ -239,8 +267,24 @@ def payment_pending(order: Order, payment: Payment) -> Outcome:
     return Outcome(_ids(_hear(order, payment.session_id, Session.IN_FLIGHT), payment))
 
 
+def _review(order: Order, payment: Payment, amount: int | None, reason: str) -> Review | None:
+    """None when `amount` in the payment's currency is exactly the order's total, else a Review."""
+    if amount == order.total and payment.currency.lower() == order.currency.lower():
+        return None
+    return Review(
+        order.id, payment.session_id, payment.payment_intent_id, amount, payment.currency, order.total,
+        order.currency, reason,
+    )  # fmt: skip
+
+
 def payment_succeeded(order: Order, payment: Payment) -> Outcome:
-    """Paid, from pending, payment_failed, and also canceled: the money moved (README)."""
+    """Paid, from pending, payment_failed, and also canceled: the money moved (README).
+
+    Only a payment of exactly the order's total in its currency pays it; any other is parked for review
+    and the order does not move (the orders service owns the amount; issue 13, finding 1).
+    """
+    if (review := _review(order, payment, payment.amount, "amount_mismatch")) is not None:
+        return Outcome(order, review=review)
     order = _hear(order, payment.session_id, Session.SUCCEEDED)
     if RANK[order.status] >= RANK[Status.PAID]:
         return Outcome(order)
@@ -265,9 +309,14 @@ def payment_expired(order: Order, payment: Payment) -> Outcome:
 
 
 def payment_refunded(order: Order, payment: Payment, *, full: bool) -> Outcome:
-    """A refund proves a payment: an unpaid order becomes paid first, then refunded if in full."""
+    """A refund proves a payment: an unpaid order becomes paid first, then refunded if in full.
+
+    The payment it proves must have captured exactly the order's total; else it is parked for review.
+    """
     events: tuple[Event, ...] = ()
     if RANK[order.status] < RANK[Status.PAID]:
+        if (review := _review(order, payment, payment.captured, "refund_of_unmatched_payment")) is not None:
+            return Outcome(order, review=review)
         paid = _paid(order, payment)
         order, events = paid.order, paid.events
     order = dataclasses.replace(order, refunded_amount=max(order.refunded_amount, payment.amount))

@@ -17,7 +17,7 @@ from messaging.events.payments import (
 )
 from orders import domain
 from orders.deps import Deps
-from orders.domain import Order, Outcome, Payment
+from orders.domain import Order, Outcome, Payment, Review
 from orders.messages import PaymentDeadlineReached
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ async def _apply(msg: Envelope[Any], deps: Deps, consumer: str, change: Callable
         outcome = change(order)
         if outcome.order != order:
             await repo.save_order(outcome.order)
+        if outcome.review is not None:
+            await repo.add_review(outcome.review, message_id=str(msg.id), kind=msg.type)
+            _log_review(msg, outcome.review)
         for event in outcome.events:
             correlation = str(order.id)
             await repo.add_to_outbox(
@@ -60,33 +63,31 @@ async def _apply(msg: Envelope[Any], deps: Deps, consumer: str, change: Callable
 
 def _payment(msg: Envelope[Any]) -> Payment:
     data = msg.data
-    return Payment(data.checkout_session_id, data.payment_intent_id, data.amount, msg.occurred_at)
+    captured = getattr(data, "amount_captured", None)
+    return Payment(
+        data.checkout_session_id,
+        data.payment_intent_id,
+        data.amount,
+        msg.occurred_at,
+        data.currency,
+        captured,
+    )
 
 
-def _check_amount(order: Order, msg: Envelope[PaymentSucceeded]) -> None:
-    """Stripe charged what payments asked for; a difference is a bug to look at, not a reason to lose it."""
-    data = msg.data
-    if (data.amount, data.currency) != (order.total, order.currency):
-        log.warning(
-            "message %s (correlation %s): order %s paid %d %s, expected %d %s",
-            msg.id,
-            msg.correlation_id,
-            order.id,
-            data.amount,
-            data.currency,
-            order.total,
-            order.currency,
-        )
+def _log_review(msg: Envelope[Any], review: Review) -> None:
+    """An operator must look: ERROR, with everything needed to find the payment at Stripe."""
+    log.error(
+        "message %s (correlation %s) %s: order %s NOT paid, parked for review (%s): "
+        "session %s, payment intent %s, %s %s, expected %d %s",
+        msg.id, msg.correlation_id, msg.type, review.order_id, review.reason, review.session_id,
+        review.payment_intent_id, review.amount, review.currency, review.expected_amount,
+        review.expected_currency,
+    )  # fmt: skip
 
 
 async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
     payment = _payment(msg)
-
-    def change(order: Order) -> Outcome:
-        _check_amount(order, msg)
-        return domain.payment_succeeded(order, payment)
-
-    await _apply(msg, deps, PAYMENTS_CONSUMER, change)
+    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_succeeded(order, payment))
 
 
 async def on_payment_pending(msg: Envelope[PaymentPending], deps: Deps) -> None:

@@ -13,7 +13,7 @@ from messaging import inbox, outbox
 from messaging.db import Conn
 from messaging.event import Envelope
 from messaging.topology import Queue
-from orders.domain import Line, Order, Product, Session, Status
+from orders.domain import Line, Order, ParkedReview, Product, Review, Session, Status
 
 LIST_PRODUCTS = """
 SELECT id, name, description, price, currency, active FROM products WHERE active ORDER BY name"""
@@ -50,6 +50,15 @@ UPDATE orders SET status = $2, paid_at = $3, canceled_at = $4, cancel_reason = $
     updated_at = now()
 WHERE id = $1"""
 
+ADD_REVIEW = """
+INSERT INTO payment_reviews (order_id, message_id, kind, reason, checkout_session_id, payment_intent_id,
+    amount, currency, expected_amount, expected_currency)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (message_id) DO NOTHING"""
+LIST_REVIEWS = """
+SELECT id, message_id, kind, created_at, order_id, checkout_session_id AS session_id, payment_intent_id,
+    amount, currency, expected_amount, expected_currency, reason
+FROM payment_reviews WHERE ($1::uuid IS NULL OR order_id = $1) ORDER BY created_at DESC, id DESC LIMIT $2"""
+
 
 class Repository(Protocol):
     """The port handlers and routes use; PgRepository here, an in-memory one in the unit tests."""
@@ -67,6 +76,14 @@ class Repository(Protocol):
         ...
 
     async def save_order(self, order: Order) -> None: ...
+
+    async def add_review(self, review: Review, *, message_id: str, kind: str) -> None:
+        """Park a payment that does not match its order, once per message."""
+        ...
+
+    async def list_reviews(self, order_id: UUID | None = None, limit: int = 100) -> list[ParkedReview]:
+        """Newest first; of one order, or of all."""
+        ...
 
     async def claim(self, consumer: str, message_id: str) -> bool:
         """Inbox: True the first time this consumer sees the message id."""
@@ -143,6 +160,22 @@ class PgRepository:
             json.dumps({k: v.value for k, v in order.sessions.items()}),
             order.deadline_reached,
         )
+
+    async def add_review(self, review: Review, *, message_id: str, kind: str) -> None:
+        r = review
+        await self._conn.execute(
+            ADD_REVIEW, r.order_id, message_id, kind, r.reason, r.session_id, r.payment_intent_id,
+            r.amount, r.currency, r.expected_amount, r.expected_currency,
+        )  # fmt: skip
+
+    async def list_reviews(self, order_id: UUID | None = None, limit: int = 100) -> list[ParkedReview]:
+        rows = await self._conn.fetch(LIST_REVIEWS, order_id, limit)
+        out = []
+        for row in rows:
+            fields = dict(row)
+            head = {k: fields.pop(k) for k in ("id", "message_id", "kind", "created_at")}
+            out.append(ParkedReview(**head, review=Review(**fields)))
+        return out
 
     async def claim(self, consumer: str, message_id: str) -> bool:
         return await inbox.claim(self._conn, consumer, message_id)

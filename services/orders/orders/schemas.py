@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from orders.domain import MAX_LINES, MAX_QUANTITY, Order, Product
+from orders.domain import MAX_LINES, MAX_QUANTITY, Order, ParkedReview, Product
 
 ProductId = Annotated[str, Field(min_length=1, max_length=64, examples=["prod_coffee"])]
 
@@ -82,4 +82,39 @@ class OrderPublic(BaseModel):
             refunded_amount=order.refunded_amount,
             checkout_session_id=order.checkout_session_id,
             payment_intent_id=order.payment_intent_id,
+        )
+
+
+class PaymentReviewPublic(BaseModel):
+    """A payment parked because it does not match its order: the order was not marked paid."""
+
+    id: int
+    order_id: UUID
+    reason: str  # amount_mismatch, refund_of_unmatched_payment
+    message_id: str
+    kind: str  # the payment event: payment.succeeded, payment.refunded
+    checkout_session_id: str
+    payment_intent_id: str | None
+    amount: int | None  # minor units, as the payment stated them
+    currency: str
+    expected_amount: int
+    expected_currency: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, parked: ParkedReview) -> PaymentReviewPublic:
+        r = parked.review
+        return cls(
+            id=parked.id,
+            order_id=r.order_id,
+            reason=r.reason,
+            message_id=parked.message_id,
+            kind=parked.kind,
+            checkout_session_id=r.session_id,
+            payment_intent_id=r.payment_intent_id,
+            amount=r.amount,
+            currency=r.currency,
+            expected_amount=r.expected_amount,
+            expected_currency=r.expected_currency,
+            created_at=parked.created_at,
         )

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from messaging.event import Envelope
 from orders import domain
 from orders.deps import Deps
-from orders.domain import Order, Product
+from orders.domain import Order, ParkedReview, Product
 from orders.messages import PaymentDeadlineReached
 
 log = logging.getLogger(__name__)
@@ -46,3 +46,8 @@ async def get_order(deps: Deps, order_id: UUID) -> Order | None:
 async def list_products(deps: Deps) -> list[Product]:
     async with deps.transaction() as repo:
         return await repo.list_products()
+
+
+async def list_reviews(deps: Deps, order_id: UUID | None, limit: int) -> list[ParkedReview]:
+    async with deps.transaction() as repo:
+        return await repo.list_reviews(order_id, limit)

@@ -14,7 +14,7 @@ from messaging.event import Envelope
 from messaging.testing import InMemoryBroker
 from messaging.topology import TOPOLOGY, Queue
 from orders.deps import Deps
-from orders.domain import Order, Product
+from orders.domain import Order, ParkedReview, Product, Review
 
 CATALOGUE = (
     Product("prod_coffee", "Yirgacheffe coffee beans", "250 g", 1450, "eur"),
@@ -32,6 +32,7 @@ class Store:
     products: dict[str, Product] = field(default_factory=lambda: {p.id: p for p in CATALOGUE})
     orders: dict[UUID, Order] = field(default_factory=dict)
     inbox: set[tuple[str, str]] = field(default_factory=set)
+    reviews: list[ParkedReview] = field(default_factory=list)
     broker: InMemoryBroker = field(default_factory=InMemoryBroker)
     commits: int = 0
 
@@ -61,6 +62,17 @@ class InMemoryRepository:
         assert order.id in self._store.orders
         self._store.orders[order.id] = order
 
+    async def add_review(self, review: Review, *, message_id: str, kind: str) -> None:
+        if all(r.message_id != message_id for r in self._store.reviews):
+            at = datetime.now(UTC)
+            self._store.reviews.append(
+                ParkedReview(len(self._store.reviews) + 1, message_id, kind, at, review)
+            )
+
+    async def list_reviews(self, order_id: UUID | None = None, limit: int = 100) -> list[ParkedReview]:
+        mine = [r for r in self._store.reviews if order_id is None or r.review.order_id == order_id]
+        return list(reversed(mine))[:limit]
+
     async def claim(self, consumer: str, message_id: str) -> bool:
         key = (consumer, message_id)
         if key in self._store.inbox:
@@ -79,12 +91,12 @@ def transaction_of(store: Store):  # type: ignore[no-untyped-def]
 
     @asynccontextmanager
     async def transaction() -> AsyncIterator[InMemoryRepository]:
-        saved = (dict(store.orders), set(store.inbox))
+        saved = (dict(store.orders), set(store.inbox), list(store.reviews))
         repo = InMemoryRepository(store)
         try:
             yield repo
         except BaseException:
-            store.orders, store.inbox = saved
+            store.orders, store.inbox, store.reviews = saved
             raise
         store.commits += 1
         for envelope, queue, delay in repo.outbox:
@@ -119,4 +131,4 @@ def make_deps(store: Store, *, ttl: float = 3600.0, clock: Clock | None = None, 
 
 def snapshot(store: Store) -> tuple[Any, ...]:
     """Everything a rejected request must leave untouched."""
-    return (copy.deepcopy(store.orders), set(store.inbox), len(store.broker.messages))
+    return (copy.deepcopy(store.orders), set(store.inbox), len(store.broker.messages), list(store.reviews))

@@ -24,8 +24,8 @@ def order(status: Status = Status.PENDING, **changes) -> Order:  # type: ignore[
     return dataclasses.replace(new, status=status, **changes)
 
 
-def pay(session: str = "cs_1", amount: int = 2900) -> Payment:
-    return Payment(session, "pi_1", amount, AT)
+def pay(session: str = "cs_1", amount: int = 2900, captured: int | None = 2900) -> Payment:
+    return Payment(session, "pi_1", amount, AT, "eur", captured)
 
 
 EVENTS: dict[str, Callable[[Order], Outcome]] = {
@@ -81,7 +81,7 @@ def test_state_table(start: Status, event: str, end: Status, published: list[str
 
 
 def test_paid_records_stripe_ids_and_time_in_order_paid() -> None:
-    outcome = domain.payment_succeeded(order(), Payment("cs_9", "pi_9", 2900, AT))
+    outcome = domain.payment_succeeded(order(), Payment("cs_9", "pi_9", 2900, AT, "eur"))
     paid = outcome.order
     assert (paid.checkout_session_id, paid.payment_intent_id, paid.paid_at) == ("cs_9", "pi_9", AT)
     event = outcome.events[0]
@@ -94,8 +94,8 @@ def test_paid_records_stripe_ids_and_time_in_order_paid() -> None:
 
 
 def test_a_later_session_does_not_overwrite_the_paying_one() -> None:
-    paid = domain.payment_succeeded(order(), Payment("cs_paid", "pi_paid", 2900, AT)).order
-    after = domain.payment_failed(paid, Payment("cs_other", "pi_other", 2900, AT)).order
+    paid = domain.payment_succeeded(order(), Payment("cs_paid", "pi_paid", 2900, AT, "eur")).order
+    after = domain.payment_failed(paid, Payment("cs_other", "pi_other", 2900, AT, "eur")).order
     assert (after.checkout_session_id, after.payment_intent_id) == ("cs_paid", "pi_paid")
 
 

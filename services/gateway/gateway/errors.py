@@ -20,6 +20,7 @@ _TITLES = {
     404: "Not found",
     409: "Not possible right now",
     422: "Check your input",
+    429: "Too many orders",
     502: "Something went wrong",
     503: "Temporarily unavailable",
     504: "Taking too long",
@@ -58,7 +59,9 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if wants_page(request):
         message = exc.detail if isinstance(exc.detail, str) else "The request was not accepted."
-        return error_page(exc.status_code, message)
+        page = error_page(exc.status_code, message)
+        page.headers.update(exc.headers or {})  # e.g. Retry-After on a 429
+        return page
     return await http_exception_handler(request, exc)
 
 

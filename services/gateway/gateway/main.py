@@ -16,6 +16,7 @@ from gateway.metrics import Metrics
 from gateway.middleware import RequestContext, send_error
 from gateway.routes import api, health, payment, shop
 from gateway.settings import Settings
+from gateway.throttle import OrderThrottle
 from runtime.http import install_limits
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     )
     app.state.deps = deps  # fakes from tests; else set by the lifespan
     app.state.metrics = Metrics()
+    app.state.throttle = OrderThrottle(settings.order_rate_limit)
     errors.install(app)
     for module in (shop, payment, api, health):
         app.include_router(module.router)

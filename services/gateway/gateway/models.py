@@ -51,7 +51,8 @@ class Product(BaseModel):
 
 class OrderItemCreate(BaseModel):
     product_id: str = Field(min_length=1, max_length=200)
-    quantity: int
+    # strict: "2" and true are not quantities (orders refuses them too; the gateway used to coerce them)
+    quantity: int = Field(strict=True, ge=1, le=100)
 
 
 class OrderCreate(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from runtime import BaseServiceSettings
 
 KIB = 1024
@@ -28,6 +30,7 @@ class Settings(BaseServiceSettings):
     gateway_upstream_timeout: float = 10.0  # read/write/pool, per upstream call
     gateway_ready_timeout: float = 2.0  # each upstream's /readyz during GET /readyz
     gateway_max_connections: int = 100
+    order_rate_limit: int = Field(default=30, ge=1)  # orders one client may create per minute
 
     @property
     def orders_url(self) -> str:

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from gateway import domain
 from gateway.deps import UpstreamsDep
 from gateway.models import CheckoutSession, ErrorBody, Order, OrderCreate, Product
+from gateway.throttle import TOO_MANY, OrderLimit
 
 router = APIRouter(prefix="/api", tags=["api"])
 ORDER_NOT_FOUND = "Order not found"
@@ -33,9 +34,13 @@ async def list_products(upstreams: UpstreamsDep) -> list[Product]:
 @router.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
-    responses={**_UPSTREAM_ERRORS, 422: {"description": "Invalid input: per-field messages from orders"}},
+    responses={
+        **_UPSTREAM_ERRORS,
+        **TOO_MANY,
+        422: {"description": "Invalid input: per-field messages from orders"},
+    },
 )
-async def create_order(body: OrderCreate, upstreams: UpstreamsDep) -> Order:
+async def create_order(body: OrderCreate, upstreams: UpstreamsDep, _: OrderLimit) -> Order:
     """Create an order; it waits for payment."""
     return await upstreams.create_order(body)
 

@@ -11,6 +11,7 @@ from gateway import domain, pages
 from gateway.deps import UpstreamsDep
 from gateway.errors import PAGES_TAG, error_page
 from gateway.models import Product
+from gateway.throttle import TOO_MANY, OrderLimit
 from gateway.upstreams import InvalidOrder
 
 router = APIRouter(tags=[PAGES_TAG], default_response_class=HTMLResponse)
@@ -39,8 +40,8 @@ async def show_shop(upstreams: UpstreamsDep) -> HTMLResponse:
     return shop_page(await upstreams.list_products())
 
 
-@router.post("/shop/orders")
-async def submit_order(request: Request, upstreams: UpstreamsDep) -> Response:
+@router.post("/shop/orders", responses=TOO_MANY)
+async def submit_order(request: Request, upstreams: UpstreamsDep, _: OrderLimit) -> Response:
     """The order form: creates the order, then shows its page (303); mistakes re-render the form."""
     fields = [(key, value) for key, value in (await request.form()).multi_items() if isinstance(value, str)]
     form = domain.read_order_form(fields)

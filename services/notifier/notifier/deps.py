@@ -26,6 +26,7 @@ class Deps:
     composer: Composer
     base_url: str  # PUBLIC_BASE_URL, for links in e-mails
     metrics: Metrics = field(default_factory=Metrics)
+    mail_per_address_per_hour: int = 10  # MAIL_PER_ADDRESS_PER_HOUR: of one kind; the rest are held
 
 
 @dataclass

@@ -17,6 +17,7 @@ class EmailState(StrEnum):
     INTENDED = "intended"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # beyond MAIL_PER_ADDRESS_PER_HOUR: recorded, never sent
 
 
 class Template(StrEnum):
@@ -27,6 +28,11 @@ class Template(StrEnum):
     PAYMENT_FAILED = "payment_failed"
     CANCELED = "canceled"
     REFUND = "refund"
+
+
+def intent_state(sent_recently: int, per_hour: int) -> EmailState:
+    """An e-mail of a kind to an address that got `sent_recently` of that kind in the last hour."""
+    return EmailState.HELD if sent_recently >= per_hour else EmailState.INTENDED
 
 
 class OrderNotKnown(LookupError):

@@ -59,7 +59,7 @@ async def on_order_created(msg: Envelope[OrderCreated], deps: Deps) -> None:
     async with deps.transaction() as repo:
         await repo.save_order(_order(msg))  # the first copy wins; a repeat changes nothing
         mail = domain.confirmation(await _known(repo, msg), deps.base_url)
-        await intend(repo, mail, msg)
+        await intend(repo, mail, msg, deps)
     await send_once(mail, msg, deps)
 
 
@@ -72,7 +72,7 @@ async def on_order_canceled(msg: Envelope[OrderCanceled], deps: Deps) -> None:
     async with deps.transaction() as repo:
         order = await _advance(repo, msg, ORDERS_QUEUE, "canceled")
         mail = domain.canceled(order, msg.data.reason, deps.base_url)
-        await intend(repo, mail, msg)
+        await intend(repo, mail, msg, deps)
     await send_once(mail, msg, deps)
 
 
@@ -88,7 +88,7 @@ async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> N
     payment = Payment(data.amount, data.currency, msg.occurred_at, session, intent)
     async with deps.transaction() as repo:
         mail = domain.receipt(await _advance(repo, msg, PAYMENTS_QUEUE, "paid"), payment)
-        await intend(repo, mail, msg)
+        await intend(repo, mail, msg, deps)
     await send_once(mail, msg, deps)
 
 
@@ -97,7 +97,7 @@ async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
         order = await _known(repo, msg)
         mail = domain.payment_failed(order, msg.data.checkout_session_id, msg.data.reason, deps.base_url)
         if mail is not None:
-            await intend(repo, mail, msg)
+            await intend(repo, mail, msg, deps)
     if mail is None:
         log.info("order %s is %s: no payment-failed e-mail (message %s)", order.id, order.status, msg.id)
         deps.metrics.emails.labels(domain.Template.PAYMENT_FAILED.value, "skipped").inc()
@@ -112,7 +112,7 @@ async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> Non
         else:
             order = await _known(repo, msg)
         mail = domain.refund(order, msg.data.amount)
-        await intend(repo, mail, msg)
+        await intend(repo, mail, msg, deps)
     await send_once(mail, msg, deps)
 
 

@@ -10,7 +10,7 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.emails = Counter(
             "notifier_emails",
-            "E-mail send outcomes by template: sent, duplicate, transient, permanent, skipped",
+            "E-mail outcomes by template: sent, duplicate, transient, permanent, skipped, held (throttled)",
             ["template", "outcome"],
             registry=self.registry,
         )

@@ -22,9 +22,16 @@ SELECT order_id, email, lines, total, currency, status, payment_deadline, create
 FROM orders WHERE order_id = $1"""
 SET_STATUS = "UPDATE orders SET status = $2 WHERE order_id = $1"
 RECORD_INTENT = """
-INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id, state)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (order_id, kind) DO NOTHING"""
+EMAIL_STATE = "SELECT state FROM emails WHERE order_id = $1 AND kind = $2"
+# Serialises the intents to one address (count, then insert) until the transaction ends.
+LOCK_ADDRESS = "SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 13))"
+COUNT_RECENT = """
+SELECT count(*) FROM emails
+WHERE lower(recipient) = lower($1) AND split_part(kind, '.', 1) = $2 AND state IN ('intended', 'sent')
+    AND created_at > now() - make_interval(secs => $3)"""
 LOCK_EMAIL = "SELECT state FROM emails WHERE order_id = $1 AND kind = $2 FOR UPDATE"
 MARK_SENT = """
 UPDATE emails SET state = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
@@ -46,7 +53,17 @@ class Repository(Protocol):
 
     async def set_status(self, order_id: UUID, status: str) -> None: ...
 
-    async def record_intent(self, mail: Mail, cause_id: str, correlation_id: str) -> None: ...
+    async def record_intent(
+        self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
+    ) -> None: ...
+
+    async def email_state(self, order_id: UUID, kind: str) -> EmailState | None: ...
+
+    async def lock_address(self, recipient: str) -> None: ...
+
+    async def count_recent(self, recipient: str, template: str, seconds: float) -> int:
+        """E-mails of a template to an address (any case) intended or sent in the last `seconds`."""
+        ...
 
     async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None: ...
 
@@ -87,9 +104,21 @@ class PgRepository:
     async def set_status(self, order_id: UUID, status: str) -> None:
         await self._conn.execute(SET_STATUS, order_id, status)
 
-    async def record_intent(self, mail: Mail, cause_id: str, correlation_id: str) -> None:
+    async def record_intent(
+        self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
+    ) -> None:
         args = (mail.order.id, mail.kind, mail.message_id, mail.recipient, mail.subject)
-        await self._conn.execute(RECORD_INTENT, *args, cause_id, correlation_id)
+        await self._conn.execute(RECORD_INTENT, *args, cause_id, correlation_id, state.value)
+
+    async def email_state(self, order_id: UUID, kind: str) -> EmailState | None:
+        state = await self._conn.fetchval(EMAIL_STATE, order_id, kind)
+        return EmailState(state) if state is not None else None
+
+    async def lock_address(self, recipient: str) -> None:
+        await self._conn.execute(LOCK_ADDRESS, recipient)
+
+    async def count_recent(self, recipient: str, template: str, seconds: float) -> int:
+        return int(await self._conn.fetchval(COUNT_RECENT, recipient, template, seconds))
 
     async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None:
         state = await self._conn.fetchval(LOCK_EMAIL, order_id, kind)

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from messaging.event import Envelope
+from notifier import domain
 from notifier.deps import Deps
 from notifier.domain import EmailState, Mail
 from notifier.mailer import PermanentMailError, TransientMailError
@@ -18,11 +19,27 @@ from notifier.repository import Repository
 
 log = logging.getLogger(__name__)
 MailError = TransientMailError | PermanentMailError
+HOUR = 3600.0
 
 
-async def intend(repo: Repository, mail: Mail, msg: Envelope[Any]) -> None:
-    """Record the intent to send `mail` (the first cause wins); commit it before `send_once`."""
-    await repo.record_intent(mail, str(msg.id), msg.correlation_id)
+async def intend(repo: Repository, mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
+    """Record the intent to send `mail` (the first cause wins); commit it before `send_once`.
+
+    Beyond MAIL_PER_ADDRESS_PER_HOUR e-mails of its template to its address in the last hour, the row is
+    recorded 'held' instead: never sent, counted, visible in the database and the metrics (issue 13).
+    """
+    await repo.lock_address(mail.recipient)  # two intents to one address count one after the other
+    if await repo.email_state(mail.order.id, mail.kind) is not None:
+        return  # recorded by an earlier delivery: its decision stands
+    recent = await repo.count_recent(mail.recipient, mail.template.value, HOUR)
+    state = domain.intent_state(recent, deps.mail_per_address_per_hour)
+    await repo.record_intent(mail, str(msg.id), msg.correlation_id, state)
+    if state is EmailState.HELD:
+        log.warning(
+            "%s held back: %d %s e-mails to this address in the last hour (message %s, correlation %s)",
+            mail.message_id, recent, mail.template.value, msg.id, msg.correlation_id,
+        )  # fmt: skip
+        deps.metrics.emails.labels(mail.template.value, "held").inc()
 
 
 async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
@@ -35,6 +52,9 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     failure: MailError | None = None
     async with deps.transaction() as repo:
         state = await repo.lock_email(mail.order.id, mail.kind)
+        if state is EmailState.HELD:
+            log.info("%s held back, not sent (message %s)", mail.message_id, msg.id)
+            return
         if state is EmailState.SENT:
             ids = (mail.message_id, msg.id, msg.correlation_id)
             log.info("%s already sent (message %s, correlation %s)", *ids)

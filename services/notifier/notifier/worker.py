@@ -69,6 +69,7 @@ def open_worker(
                 composer=Composer(settings.mail_from),
                 base_url=settings.public_url,
                 metrics=running.metrics,
+                mail_per_address_per_hour=settings.mail_per_address_per_hour,
             )
             for queue in (ORDERS_QUEUE, PAYMENTS_QUEUE):
                 running.consumers.append(

@@ -87,3 +87,26 @@ async def test_an_email_needs_a_known_order(pool) -> None:
         except asyncpg.ForeignKeyViolationError:
             return
     raise AssertionError("an e-mail row for an unknown order was accepted")
+
+
+async def test_recent_mails_of_a_kind_to_an_address_are_counted_and_held_ones_stored(pool) -> None:
+    # Issue 13, finding 5: the notifier's throttle reads these counts and records 'held' rows.
+    other = Order(uuid.uuid4(), "REPO@example.com", ORDER.lines, 2500, "eur", "pending", ORDER.created_at)
+    async with pool.acquire() as conn:
+        repo = PgRepository(conn)
+        for order in (ORDER, other):
+            await repo.save_order(order)
+        async with conn.transaction():
+            await repo.lock_address("repo@example.com")
+            assert await repo.count_recent("repo@example.com", "confirmation", 3600) == 0
+            await repo.record_intent(domain.confirmation(ORDER, "http://s"), "m-1", "c-1")
+            await repo.record_intent(domain.refund(ORDER, 100), "m-2", "c-2")
+            await repo.record_intent(domain.confirmation(other, "http://s"), "m-3", "c-3", EmailState.HELD)
+        assert await repo.count_recent("Repo@Example.com", "confirmation", 3600) == 1  # held ones not
+        assert await repo.count_recent("repo@example.com", "refund", 3600) == 1
+        assert await repo.count_recent("someone@example.com", "confirmation", 3600) == 0
+        await conn.execute("UPDATE emails SET created_at = now() - interval '2 hours'")
+        assert await repo.count_recent("repo@example.com", "confirmation", 3600) == 0
+        assert await repo.email_state(other.id, "confirmation") is EmailState.HELD
+        assert await repo.email_state(other.id, "receipt") is None
+        assert await repo.count_emails() == {"intended": 2, "held": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser, Parser
+from typing import Any
 from uuid import UUID
 
 from messaging.event import Envelope
@@ -44,6 +46,7 @@ class EmailRow:
     state: EmailState = EmailState.INTENDED
     attempts: int = 0
     last_error: str | None = None
+    created_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -67,9 +70,27 @@ class InMemoryRepository:
     async def set_status(self, order_id: UUID, status: str) -> None:
         self.orders[order_id] = dataclasses.replace(self.orders[order_id], status=status)
 
-    async def record_intent(self, mail: Mail, cause_id: str, correlation_id: str) -> None:
-        row = EmailRow(mail.message_id, mail.recipient, mail.subject, cause_id)
+    async def record_intent(
+        self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
+    ) -> None:
+        row = EmailRow(mail.message_id, mail.recipient, mail.subject, cause_id, state)
         self.emails.setdefault((mail.order.id, mail.kind), row)
+
+    async def email_state(self, order_id: UUID, kind: str) -> EmailState | None:
+        row = self.emails.get((order_id, kind))
+        return row.state if row else None
+
+    async def lock_address(self, recipient: str) -> None:
+        return None  # one transaction at a time here
+
+    async def count_recent(self, recipient: str, template: str, seconds: float) -> int:
+        since = time.monotonic() - seconds
+        return sum(
+            1
+            for (_, kind), row in self.emails.items()
+            if row.recipient.lower() == recipient.lower() and kind.split(".")[0] == template
+            and row.state in (EmailState.INTENDED, EmailState.SENT) and row.created_at > since
+        )  # fmt: skip
 
     async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None:
         row = self.emails.get((order_id, kind))
@@ -106,7 +127,7 @@ class FakeMailer:
         pass
 
 
-def make_deps() -> tuple[Deps, InMemoryRepository, FakeMailer]:
+def make_deps(**overrides: Any) -> tuple[Deps, InMemoryRepository, FakeMailer]:
     repo, mailer = InMemoryRepository(), FakeMailer()
 
     @asynccontextmanager
@@ -114,7 +135,11 @@ def make_deps() -> tuple[Deps, InMemoryRepository, FakeMailer]:
         yield repo
 
     deps = Deps(
-        transaction=transaction, mailer=mailer, composer=Composer("shop@example.com"), base_url=BASE_URL
+        transaction=transaction,
+        mailer=mailer,
+        composer=Composer("shop@example.com"),
+        base_url=BASE_URL,
+        **overrides,
     )
     return deps, repo, mailer
 

@@ -16,7 +16,7 @@ from chaos.servers import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster() -> Iterator[RabbitCluster]:
     """Three clustered nodes on free ports; tests that break a node put it back before they end."""
     if reason := rabbit_available():
@@ -25,7 +25,7 @@ def cluster() -> Iterator[RabbitCluster]:
         yield started
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pg() -> Iterator[PgServer]:
     if reason := postgres_available():
         pytest.skip(f"cannot run a PostgreSQL of our own: {reason}")

@@ -13,7 +13,7 @@ from chaos.servers import postgres_available, rabbit_available
 
 pytestmark = pytest.mark.chaos
 ROOT = Path(__file__).resolve().parents[2]
-SHORT = ("amqp-connections-closed", "db-connections-killed")
+SHORT = ("amqp-connections-closed", "worker-killed")
 
 
 @pytest.mark.timeout(600)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from chaos.driver import Driver
-from chaos.faults import FAULTS, Lab
+from chaos.faults import FAULTS, Lab, replication
 from chaos.observer import PaidEvents
 from chaos.proxy import TcpBalancer
 from chaos.servers import (
@@ -39,8 +39,8 @@ DB_PREFIX = "chaos"
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
     parser.add_argument("--scenarios", default=",".join(FAULTS), help="comma-separated; default: all")
-    parser.add_argument("--payments", type=int, default=100, help="payments per scenario")
-    parser.add_argument("--rate", type=float, default=5.0, help="payments started per second")
+    parser.add_argument("--payments", type=int, default=200, help="payments per scenario")
+    parser.add_argument("--rate", type=float, default=20.0, help="payments started per second")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs) on success")
     args = parser.parse_args(argv)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -70,6 +70,7 @@ async def suite(cluster: RabbitCluster, pg: PgServer, logs: Path, args: argparse
         if late := await wait_ready(lab, 120):
             raise SystemExit(f"chaos: not ready after 120 s: {late}; logs in {logs}")
         await paid.start()
+        lab.note(await replication(lab))
         for name in args.scenarios:
             if late := await wait_ready(lab, 60):
                 lab.note(f"not ready before {name} (after 60 s): {late}")
@@ -98,6 +99,8 @@ def _keep_server_logs(cluster: RabbitCluster, pg: PgServer, logs: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("aiormq", "aio_pika"):  # our observer's reconnects; it says so itself
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     if reason := rabbit_available() or postgres_available():
         print(f"chaos: cannot run servers of our own: {reason}", file=sys.stderr)
         return 2

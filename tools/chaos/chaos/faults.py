@@ -54,6 +54,18 @@ class Lab:
         raise RuntimeError(f"no management API answers {method} {path}: {error}")
 
 
+async def replication(lab: Lab) -> str:
+    """How the system's queues are spread: types, and how many quorum queues have a member on every node."""
+    queues = [q for q in await lab.management("GET", "/queues/%2F") if not q["name"].startswith("chaos.")]
+    quorum = [q for q in queues if q.get("type") == "quorum"]
+    everywhere = sum(1 for q in quorum if len(q.get("members", ())) == len(lab.cluster.nodes))
+    types = Counter(q.get("type") for q in queues)
+    return (
+        f"queues by type {dict(types)}; quorum queues with a member on all {len(lab.cluster.nodes)} nodes: "
+        + (f"{everywhere} of {len(quorum)}")
+    )
+
+
 Fault = Callable[[Lab, "asyncio.Task[Any]"], Awaitable[float]]
 
 

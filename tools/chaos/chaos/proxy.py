@@ -23,6 +23,7 @@ class TcpBalancer:
         self._next = itertools.cycle(range(len(backends)))
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self.refused = 0  # connections no node accepted (every node down or restarting)
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, self.host, self.port)
@@ -44,7 +45,8 @@ class TcpBalancer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream = await self._connect()
         if upstream is None:
-            log.warning("proxy :%s: no node accepts", self.port)
+            self.refused += 1
+            log.info("proxy :%s: no node accepts", self.port)
             writer.close()
             return
         up_reader, up_writer = upstream

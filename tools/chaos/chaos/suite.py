@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
@@ -14,6 +14,7 @@ from chaos.driver import Driver, Payment
 from chaos.faults import FAULTS, Lab
 from chaos.observer import PaidEvents, receipts
 from chaos.system import load_run
+from chaos.watch import ReadinessWatch, counters, delta, describe
 
 RECOVERY_BOUND = 60.0  # seconds after the last fault by which every payment must have settled
 QUIET = 3.0  # seconds to wait after settling for late duplicates
@@ -33,6 +34,8 @@ class Result:
     duplicate_order_paid: int = 0
     duplicate_receipts: int = 0
     restarts: int = 0  # processes the supervisor restarted during the scenario
+    not_ready: dict[str, str] = field(default_factory=dict)  # what /readyz said meanwhile, per process
+    metrics: dict[str, float] = field(default_factory=dict)  # watched counters' change, over replicas
 
     @property
     def ok(self) -> bool:
@@ -59,6 +62,9 @@ async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: f
     marks = {m.name: _size(m.log_path) for m in lab.supervisor.members}
     restarts = lab.supervisor.restarts
     lab.note(f"--- {name}: {count} payments at {rate}/s")
+    before = await counters(lab.supervisor.members)
+    watch = ReadinessWatch(lab.supervisor.members)
+    watch.start()
     lab.stream_started = time.time()
     stream = asyncio.create_task(seen.driver.stream(count, rate, name))
     if name != "webhook-storm":  # the storm runs beside the whole stream
@@ -69,6 +75,7 @@ async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: f
     last = max([fault_end, *(p.confirmed_at or 0 for p in confirmed.values())])
     settled, missing = await _settle(seen, confirmed, last + RECOVERY_BOUND)
     await asyncio.sleep(QUIET)
+    unready = await watch.stop()
     mail = await receipts(seen.mailbox)
     ids = set(confirmed)
     dup_paid = seen.paid.duplicates(ids)
@@ -86,6 +93,8 @@ async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: f
         duplicate_order_paid=dup_paid,
         duplicate_receipts=dup_mail,
         restarts=lab.supervisor.restarts - restarts,
+        not_ready=describe(unready),
+        metrics=delta(before, await counters(lab.supervisor.members)),
     )
     if not result.ok:
         lab.notes.extend(_evidence(lab, marks, missing))

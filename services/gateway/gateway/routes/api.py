@@ -7,7 +7,8 @@ from pydantic import BaseModel
 
 from gateway import domain
 from gateway.deps import UpstreamsDep
-from gateway.models import CheckoutSession, ErrorBody, Order, OrderCreate, Product
+from gateway.models import CheckoutSession, Order, OrderCreate, Product
+from gateway.routes._responses import BODY_ERRORS, UPSTREAM_ERRORS
 from gateway.throttle import TOO_MANY, OrderLimit
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -18,11 +19,7 @@ class Detail(BaseModel):
     detail: str
 
 
-_UPSTREAM_ERRORS: dict[int | str, dict[str, object]] = {
-    502: {"model": ErrorBody, "description": "A service answered something unexpected"},
-    503: {"model": ErrorBody, "description": "A service is unreachable"},
-    504: {"model": ErrorBody, "description": "A service did not answer in time"},
-}
+_UPSTREAM_ERRORS = UPSTREAM_ERRORS
 
 
 @router.get("/products", responses=_UPSTREAM_ERRORS)
@@ -36,6 +33,7 @@ async def list_products(upstreams: UpstreamsDep) -> list[Product]:
     status_code=status.HTTP_201_CREATED,
     responses={
         **_UPSTREAM_ERRORS,
+        **BODY_ERRORS,
         **TOO_MANY,
         422: {"description": "Invalid input: per-field messages from orders"},
     },

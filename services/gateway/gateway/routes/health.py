@@ -34,7 +34,16 @@ async def readyz(upstreams: UpstreamsDep) -> JSONResponse:
     return JSONResponse(body, status_code=503 if down else 200)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text format",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics(request: Request) -> Response:
     """Prometheus text format: requests by route and status, upstream call latency."""
     registry = request.app.state.metrics

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway import context, domain, pages
 from gateway.deps import UpstreamsDep
 from gateway.errors import PAGES_TAG, error_page
+from gateway.routes._responses import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, UPSTREAM_ERRORS, page
 from gateway.upstreams import NotPayable, UpstreamError, Upstreams
 
 router = APIRouter(prefix="/payment")
@@ -20,7 +21,18 @@ ORDER_NOT_FOUND = "We could not find that order. Check the link in your e-mail."
 PAYMENT_NOT_FOUND = "We could not find that payment. Check the link, or open your order from its e-mail."
 
 
-@router.post("/process/", tags=[PAGES_TAG], response_class=HTMLResponse)
+@router.post(
+    "/process/",
+    tags=[PAGES_TAG],
+    response_class=HTMLResponse,
+    responses={
+        303: {"description": "To the Stripe-hosted Checkout page"},
+        **page(404, "No such order"),
+        **page(409, "The order cannot be paid (paid, canceled, or past its deadline)"),
+        **PAGE_BODY_ERRORS,
+        **PAGE_UPSTREAM_ERRORS,
+    },
+)
 async def process_payment(request: Request, upstreams: UpstreamsDep) -> Response:
     """Form field `order_id`: 303 to the Stripe-hosted Checkout page; 409 page when not payable."""
     order_id = (await request.form()).get("order_id")
@@ -42,7 +54,12 @@ async def process_payment(request: Request, upstreams: UpstreamsDep) -> Response
     return RedirectResponse(checkout.session.checkout_url, status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.get("/completed/", tags=[PAGES_TAG], response_class=HTMLResponse)
+@router.get(
+    "/completed/",
+    tags=[PAGES_TAG],
+    response_class=HTMLResponse,
+    responses={**page(404, "No such payment"), **PAGE_UPSTREAM_ERRORS},
+)
 async def payment_completed(upstreams: UpstreamsDep, session_id: str = "", attempt: str = "0") -> Response:
     """Back from Checkout: shows the order, reloading itself until the webhook has marked it paid."""
     session = await upstreams.get_session(session_id) if domain.valid_session_id(session_id) else None
@@ -81,7 +98,19 @@ async def _order_of_session(upstreams: Upstreams, session_id: str) -> UUID | Non
     return session.order_id if session else None
 
 
-@router.post("/webhook/", tags=["webhook"])
+@router.post(
+    "/webhook/",
+    tags=["webhook"],
+    responses={
+        **UPSTREAM_ERRORS,
+        200: {"description": "payments stored the event (also a duplicate or an ignored type)"},
+        400: {"description": "Bad signature or body (payments' answer, passed back)"},
+        401: {"description": "payments refused the gateway's service token (misconfiguration)"},
+        408: {"description": "The body did not arrive in time"},
+        413: {"description": "The body is larger than a Stripe event can be"},
+        503: {"description": "payments is unreachable or could not store the event now: Stripe retries"},
+    },
+)
 async def relay_webhook(request: Request, upstreams: UpstreamsDep) -> Response:
     """Stripe's webhook: the raw body and Stripe-Signature go to payments untouched; its answer comes back."""
     raw = dict(request.scope["headers"])  # bytes as received: no decoding, no re-encoding

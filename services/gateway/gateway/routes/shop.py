@@ -11,7 +11,8 @@ from gateway import domain, pages
 from gateway.deps import UpstreamsDep
 from gateway.errors import PAGES_TAG, error_page
 from gateway.models import Product
-from gateway.throttle import TOO_MANY, OrderLimit
+from gateway.routes._responses import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, page
+from gateway.throttle import OrderLimit
 from gateway.upstreams import InvalidOrder
 
 router = APIRouter(tags=[PAGES_TAG], default_response_class=HTMLResponse)
@@ -34,13 +35,22 @@ def shop_page(
     )
 
 
-@router.get("/")
+@router.get("/", responses=PAGE_UPSTREAM_ERRORS)
 async def show_shop(upstreams: UpstreamsDep) -> HTMLResponse:
     """The shop: products and an order form."""
     return shop_page(await upstreams.list_products())
 
 
-@router.post("/shop/orders", responses=TOO_MANY)
+@router.post(
+    "/shop/orders",
+    responses={
+        303: {"description": "The order was created: its page"},
+        **page(422, "The form again, with a message at each mistake"),
+        **page(429, "Too many orders from this client: wait `Retry-After` seconds"),
+        **PAGE_BODY_ERRORS,
+        **PAGE_UPSTREAM_ERRORS,
+    },
+)
 async def submit_order(request: Request, upstreams: UpstreamsDep, _: OrderLimit) -> Response:
     """The order form: creates the order, then shows its page (303); mistakes re-render the form."""
     fields = [(key, value) for key, value in (await request.form()).multi_items() if isinstance(value, str)]
@@ -56,7 +66,7 @@ async def submit_order(request: Request, upstreams: UpstreamsDep, _: OrderLimit)
     return RedirectResponse(f"/orders/{order.id}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", responses={**page(404, "No such order"), **PAGE_UPSTREAM_ERRORS})
 async def show_order(order_id: str, upstreams: UpstreamsDep) -> Response:
     """An order's page: status, lines, total, and a Pay button while it is payable."""
     parsed = domain.parse_uuid(order_id)

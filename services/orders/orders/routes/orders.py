@@ -8,12 +8,17 @@ from fastapi.exceptions import RequestValidationError
 from orders import services
 from orders.deps import DepsDep
 from orders.domain import InvalidOrder
+from orders.routes._responses import BODY_ERRORS, NOT_FOUND
 from orders.schemas import OrderCreate, OrderPublic
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={**BODY_ERRORS, 422: {"description": "Invalid input: a message for each refused field"}},
+)
 async def create_order(body: OrderCreate, deps: DepsDep, request: Request, response: Response) -> OrderPublic:
     """Place an order; 422 names each refused field (unknown product, mixed currencies, ...)."""
     items = [(item.product_id, item.quantity) for item in body.items]
@@ -37,7 +42,7 @@ async def create_order(body: OrderCreate, deps: DepsDep, request: Request, respo
     return OrderPublic.of(order)
 
 
-@router.get("/{order_id}")
+@router.get("/{order_id}", responses=NOT_FOUND)
 async def get_order(order_id: str, deps: DepsDep) -> OrderPublic:
     """The order, or 404 (also for an id that is not a UUID: no such order)."""
     try:

@@ -13,6 +13,7 @@ from payments.deps import DepsDep
 from payments.domain import InconsistentOrder, NotPayable, Session, SessionStatus
 from payments.handlers import UnknownOrder
 from payments.orders_client import OrdersUnavailable
+from payments.routes._responses import BODY_ERRORS, NOT_FOUND, Detail
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,6 @@ class CheckoutCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     order_id: UUID
-
-
-class Detail(BaseModel):
-    detail: str
 
 
 class CheckoutPublic(BaseModel):
@@ -47,6 +44,7 @@ class SessionPublic(BaseModel):
     status_code=status.HTTP_201_CREATED,
     response_model=CheckoutPublic,
     responses={
+        **BODY_ERRORS,
         200: {"model": CheckoutPublic, "description": "The session still open for this order"},
         404: {"model": Detail, "description": "The orders service knows no such order"},
         409: {"model": Detail, "description": "The order is not payable"},
@@ -83,7 +81,7 @@ async def create_checkout_session(body: CheckoutCreate, response: Response, deps
     return CheckoutPublic(session_id=result.session.session_id, checkout_url=result.session.url)
 
 
-@router.get("/{session_id}", response_model=SessionPublic, responses={404: {"model": Detail}})
+@router.get("/{session_id}", response_model=SessionPublic, responses=NOT_FOUND)
 async def get_checkout_session(session_id: str, deps: DepsDep) -> SessionPublic:
     """A session of ours, with Stripe's current status while we still think it is open."""
     async with deps.store.transaction() as repo:

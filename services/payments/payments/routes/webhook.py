@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from payments import handlers
 from payments.deps import Deps, DepsDep
+from payments.routes._responses import Detail
 from payments.rules import InvalidEvent, parse_event
 from payments.stripe_gateway import StripeUnavailable, WebhookRejected
 
@@ -45,7 +46,16 @@ async def _read_limited(request: Request, deps: Deps) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/webhook", response_model=WebhookReceived)
+@router.post(
+    "/webhook",
+    response_model=WebhookReceived,
+    responses={
+        400: {"model": Detail, "description": "No valid Stripe signature, or a body that is not an event"},
+        408: {"model": Detail, "description": "The body did not arrive in time"},
+        413: {"model": Detail, "description": "The body is larger than a Stripe event can be"},
+        503: {"model": Detail, "description": "Stripe unreachable: nothing stored, Stripe delivers again"},
+    },
+)
 async def receive_webhook(request: Request, deps: DepsDep) -> WebhookReceived:
     """Stripe webhook: verify the signature over the raw body, store the event, answer after commit."""
     body = await _read_limited(request, deps)

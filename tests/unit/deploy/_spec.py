@@ -23,6 +23,7 @@ ENV = {
         "GATEWAY_PAYMENTS_URL",
         "GATEWAY_NOTIFIER_URL",
         "PUBLIC_BASE_URL",
+        "ORDER_RATE_LIMIT",
     ),
     "orders": (*SHARED, "ORDERS_HOST", "ORDERS_PORT", "ORDER_PAYMENT_TTL"),
     "payments": (
@@ -33,6 +34,7 @@ ENV = {
         "STRIPE_WEBHOOK_SECRET",
         "STRIPE_API_BASE",
         "PUBLIC_BASE_URL",
+        "PAYMENTS_ORDERS_URL",
     ),
     "notifier": (
         *SHARED,
@@ -42,6 +44,7 @@ ENV = {
         "SMTP_PORT",
         "MAIL_FROM",
         "PUBLIC_BASE_URL",
+        "MAIL_PER_ADDRESS_PER_HOUR",
     ),
 }
 PORT = {"gateway": 8000, "orders": 8001, "payments": 8002, "notifier": 8003}

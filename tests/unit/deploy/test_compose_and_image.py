@@ -52,6 +52,13 @@ def test_only_the_gateway_is_published_beyond_this_machine() -> None:
     assert SERVICES["gateway"]["ports"] == ["${GATEWAY_PORT:-8000}:8000"]
 
 
+@pytest.mark.parametrize("process", [p for p in PROCESSES if p.package != "gateway"], ids=lambda p: p.name)
+def test_internal_apis_and_workers_publish_no_port_on_the_host(process) -> None:
+    # Issue 13: they answer on the compose network only (the gateway, and payments for orders).
+    assert "ports" not in SERVICES[process.name]
+    assert "network_mode" not in SERVICES[process.name]
+
+
 def test_dependencies_wait_for_health_and_name_real_services() -> None:
     for name, service in SERVICES.items():
         for target, condition in service.get("depends_on", {}).items():

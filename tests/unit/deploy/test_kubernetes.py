@@ -24,7 +24,7 @@ from tests.unit.deploy._spec import (
 )
 
 KUBERNETES = "1.30.0"  # the oldest minor we support; newer ones accept these objects too
-CORE = {"v1", "apps/v1", "batch/v1", "policy/v1"}
+CORE = {"v1", "apps/v1", "batch/v1", "policy/v1", "networking.k8s.io/v1"}
 BASE = base_objects()
 DEV_DIR, DEV = kustomization("overlays/dev")
 PROD_DIR, PROD = kustomization("overlays/prod")
@@ -163,3 +163,54 @@ def test_prod_overlay_retags_the_one_image_and_scales_real_deployments() -> None
     for replica in PROD["replicas"]:
         find(BASE, "Deployment", replica["name"])
     assert "secretGenerator" not in PROD  # production secrets never sit in the repository
+
+
+MONITORING = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+# Who may connect to each internal API besides Prometheus (issue 13): the gateway, and payments to orders.
+CALLERS = {
+    "orders-api": {"gateway", "payments-api"},
+    "payments-api": {"gateway"},
+    "notifier-api": {"gateway"},
+}
+
+
+def policies_for(name: str) -> list[dict]:
+    """The NetworkPolicies whose podSelector selects the pods of Deployment `name`."""
+    labels = find(BASE, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+    out = []
+    for policy in (o for o in BASE if o["kind"] == "NetworkPolicy"):
+        selector = policy["spec"]["podSelector"]
+        matches = all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()) and all(
+            labels.get(e["key"]) in e["values"] for e in selector.get("matchExpressions", [])
+        )
+        if matches:
+            out.append(policy)
+    return out
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
+def test_every_process_is_isolated_by_a_network_policy(process) -> None:
+    (policy,) = policies_for(process.name)
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    rules = policy["spec"]["ingress"]
+    if process.name == "gateway":  # the public face: its port from anywhere, nothing else
+        assert rules == [{"ports": [{"port": "http"}]}]
+        return
+    (rule,) = rules
+    sources = rule["from"]
+    assert MONITORING in sources
+    callers = {
+        s["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for s in sources if "podSelector" in s
+    }
+    assert callers == CALLERS.get(process.name, set())
+    assert all(set(s) in ({"podSelector"}, {"namespaceSelector"}) for s in sources)  # no "any pod anywhere"
+    assert [p["port"] for p in rule["ports"]] == ["http" if process.role == "api" else "health"]
+
+
+def test_payments_reaches_orders_by_its_service_name() -> None:
+    config = find(BASE, "ConfigMap", "paybus-config")["data"]
+    assert config["PAYMENTS_ORDERS_URL"] == "http://orders-api:8001"
+    assert (
+        compose()["services"]["payments-api"]["environment"]["PAYMENTS_ORDERS_URL"]
+        == config["PAYMENTS_ORDERS_URL"]
+    )

@@ -3,9 +3,10 @@
 `limits`' moving window over its in-memory storage: no burst at a fixed window's edge, nothing to run
 beside the gateway. The count is per gateway process; several replicas each allow the limit.
 
-The client is the peer address of the connection. Behind a reverse proxy or load balancer that is the
-proxy: configure the server to take the client from the proxy's forwarded header explicitly (uvicorn's
-`--forwarded-allow-ips` naming only the proxy's address), never from a header any client can set.
+The client is the peer address of the connection; no forwarded header is believed (the server runs
+with proxy headers off), so no client can choose its own address. Behind a reverse proxy or load
+balancer the peer is the proxy: limit there, or trust the proxy's forwarded header from its address
+only (README, Security model), never a header any client can set.
 """
 
 from __future__ import annotations

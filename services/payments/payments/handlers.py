@@ -69,7 +69,10 @@ async def _checkout_locked(order: Order, deps: Deps) -> CheckoutResult:
             )  # fmt: skip
         domain.check_retry(latest)
         session = latest
-        if session is None or session.status is not SessionStatus.CREATING:
+        # An unanswered attempt is replayed only while it asks the order's amount; else the next one.
+        if session is None or not (
+            session.status is SessionStatus.CREATING and domain.charges(session, order)
+        ):
             attempt = session.attempt + 1 if session else 1
             expires = domain.expires_at(order.payment_deadline, now, deps.settings.payments_min_expires_in)
             session = domain.new_session(order, attempt, deps.settings.public_url, expires)

@@ -17,7 +17,7 @@ from payments.domain import SessionStatus
 from payments.main import create_app
 from payments.orders_client import HttpOrders, OrdersUnavailable
 
-from .fakes import SERVICE_TOKEN, FakeOrders, InMemoryStore, make_deps
+from .fakes import SERVICE_TOKEN, FakeOrders, FakeStripe, InMemoryStore, make_deps
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:
@@ -46,6 +46,11 @@ async def client(deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
 def orders(deps: Deps) -> FakeOrders:
     assert isinstance(deps.orders, FakeOrders)
     return deps.orders
+
+
+def fake_stripe(deps: Deps) -> FakeStripe:
+    assert isinstance(deps.stripe, FakeStripe)
+    return deps.stripe
 
 
 def store(deps: Deps) -> InMemoryStore:
@@ -143,3 +148,22 @@ async def test_the_orders_client_presents_the_service_token_and_maps_answers() -
     finally:
         await client.aclose()
     assert set(seen) == {"Bearer s3cret"}
+
+
+async def test_an_unanswered_attempt_for_another_amount_is_not_replayed(client, deps) -> None:  # type: ignore[no-untyped-def]
+    order = an_order()
+    parsed = orders(deps).add(order)
+    cheap = domain.new_session(
+        parsed.model_copy(update={"total": 1, "items": (parsed.items[0].model_copy(
+            update={"unit_price": 1, "line_total": 1}),)}),
+        1, "http://shop.test", datetime.now(UTC) + timedelta(hours=1),
+    )  # fmt: skip
+    async with store(deps).transaction() as repo:
+        await repo.insert_session(cheap)  # reserved, Stripe never answered: status creating
+
+    response = await client.post("/checkout-sessions", json={"order_id": order["id"]})
+
+    assert response.status_code == 201
+    assert fake_stripe(deps).calls == [f"paybus-checkout-{order['id']}-2"]
+    latest = max(store(deps).state.sessions.values(), key=lambda s: s.attempt)
+    assert (latest.attempt, latest.amount) == (2, 13800)

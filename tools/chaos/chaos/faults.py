@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 NODE_DOWN_FOR = 10.0  # seconds a killed node stays down before it is started again
 STORM_COPIES = 4  # extra deliveries of each Stripe event: 5 in all with the stand-in's own
 STORM_SPREAD = 3.0  # seconds over which one event's copies arrive, in random order
+STORM_CONCURRENCY = 16  # copies in flight at once (Stripe delivers side by side)
 
 
 @dataclass
@@ -131,40 +133,78 @@ async def worker_killed(lab: Lab, stream: asyncio.Task[Any]) -> float:
     return time.time()
 
 
+class _Storm:
+    """Signed copies of Stripe events POSTed to the webhook, each retried until a 2xx as Stripe would."""
+
+    def __init__(self, lab: Lab) -> None:
+        from stripe_sim.settings import DEFAULT_API_KEY, LOCAL_WEBHOOK_SECRET
+
+        self.url = lab.env["STRIPE_SIM_WEBHOOK_URL"]
+        self.secret = lab.env.get("STRIPE_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET).split(",")[0].strip()
+        self.since = lab.stream_started - 1
+        self.stripe = httpx.AsyncClient(base_url=lab.env["STRIPE_API_BASE"], auth=(DEFAULT_API_KEY, ""))
+        self.webhook = httpx.AsyncClient(timeout=15, limits=httpx.Limits(max_connections=STORM_CONCURRENCY))
+        self.seen: set[str] = set()
+        self.delivered = 0
+        self.failed = 0
+
+    async def aclose(self) -> None:
+        await self.stripe.aclose()
+        await self.webhook.aclose()
+
+    async def new_events(self) -> list[dict[str, Any]]:
+        """Events of this stream not seen yet, newest first, page by page (the list is newest first)."""
+        fresh: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = (await self.stripe.get("/v1/events", params=params)).json()
+            for event in page["data"]:
+                if event["id"] in self.seen or event["created"] < self.since:
+                    return fresh
+                self.seen.add(event["id"])
+                fresh.append(event)
+            if not page.get("has_more") or not page["data"]:
+                return fresh
+            params["starting_after"] = page["data"][-1]["id"]
+
+    async def deliver(self, body: str, delay: float) -> None:
+        from stripe_sim.webhooks import signature_header
+
+        await asyncio.sleep(delay)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            headers = {
+                "Content-Type": "application/json",
+                "Stripe-Signature": signature_header(self.secret, body),
+            }
+            with contextlib.suppress(httpx.HTTPError):
+                if (await self.webhook.post(self.url, content=body.encode(), headers=headers)).is_success:
+                    self.delivered += 1
+                    return
+            await asyncio.sleep(1)
+        self.failed += 1
+
+
 async def webhook_storm(lab: Lab, stream: asyncio.Task[Any]) -> float:
     """Every Stripe event of the stream delivered 4 more times, signed, spread and reordered."""
-    from stripe_sim.settings import DEFAULT_API_KEY, LOCAL_WEBHOOK_SECRET
-    from stripe_sim.webhooks import signature_header
-
-    secret = lab.env.get("STRIPE_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET).split(",")[0].strip()
-    seen: set[str] = set()
+    storm = _Storm(lab)
     copies: list[asyncio.Task[None]] = []
-    stripe = httpx.AsyncClient(base_url=lab.env["STRIPE_API_BASE"], auth=(DEFAULT_API_KEY, ""), timeout=15)
-    webhook = httpx.AsyncClient(timeout=15)
-
-    async def deliver(body: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        headers = {"Content-Type": "application/json", "Stripe-Signature": signature_header(secret, body)}
-        try:
-            await webhook.post(lab.env["STRIPE_SIM_WEBHOOK_URL"], content=body.encode(), headers=headers)
-        except httpx.HTTPError as exc:
-            log.info("storm copy: %s", exc)  # the stand-in's own delivery retries; a storm copy need not
-
-    async with stripe, webhook:
+    try:
         while True:
             done = stream.done()
-            events = (await stripe.get("/v1/events", params={"limit": 100})).json()["data"]
-            fresh = (e for e in events if e["id"] not in seen and e["created"] >= lab.stream_started - 1)
-            for event in fresh:
-                seen.add(event["id"])
+            for event in await storm.new_events():
                 body = json.dumps(event, indent=2)
-                for _ in range(STORM_COPIES):
-                    copies.append(asyncio.create_task(deliver(body, random.uniform(0, STORM_SPREAD))))
+                copies += [
+                    asyncio.create_task(storm.deliver(body, random.uniform(0, STORM_SPREAD)))
+                    for _ in range(STORM_COPIES)
+                ]
             if done:
                 break
             await asyncio.sleep(0.5)
         await asyncio.gather(*copies)
-    lab.note(f"storm: {len(seen)} events, {len(copies)} extra signed deliveries")
+    finally:
+        await storm.aclose()
+    lab.note(f"storm: {len(storm.seen)} events, {storm.delivered} extra copies delivered, {storm.failed} not")
     return time.time()
 
 

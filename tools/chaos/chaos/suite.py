@@ -97,7 +97,9 @@ async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: f
         metrics=delta(before, await counters(lab.supervisor.members)),
     )
     if not result.ok:
-        lab.notes.extend(_evidence(lab, marks, missing))
+        doubled = {o: f"{len(seen.paid.ids.get(o, ()))} order.paid" for o in ids if seen.paid.duplicates({o})}
+        doubled |= {o: f"{len(mail[o])} receipts" for o in ids if len(mail.get(o, ())) > 1}
+        lab.notes.extend(_evidence(lab, marks, missing, doubled))
     return result
 
 
@@ -136,17 +138,25 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def _evidence(lab: Lab, marks: dict[str, int], missing: dict[str, str]) -> list[str]:
-    """What each process logged during a failed scenario: errors, warnings and tracebacks, a few each."""
-    out = [f"  lost {order}: {why}" for order, why in sorted(missing.items())[:5]]
+def _evidence(lab: Lab, marks: dict[str, int], missing: dict[str, str], doubled: dict[str, str]) -> list[str]:
+    """What each process logged during a failed scenario: errors, warnings and tracebacks, a few each;
+    then, for each order lost or doubled, every line that names it (its id is the correlation id)."""
+    out: list[str] = []
+    logs: dict[str, list[str]] = {}
     for member in lab.supervisor.members:
         with open(member.log_path, "rb") as log:
             log.seek(marks.get(member.name, 0))
-            lines = log.read().decode(errors="replace").splitlines()
-        hits = [line for line in lines if any(word in line for word in EVIDENCE)]
+            logs[member.name] = log.read().decode(errors="replace").splitlines()
+        hits = [line for line in logs[member.name] if any(word in line for word in EVIDENCE)]
         if hits:
             out.append(f"  {member.log_path} ({len(hits)} lines like these):")
             out.extend(f"    {line[:300]}" for line in hits[:6])
+    for order, why in [*sorted(missing.items())[:3], *sorted(doubled.items())[:3]]:
+        out.append(f"  order {order}: {why}; the lines that name it:")
+        named = sorted(
+            line for lines in logs.values() for line in lines if order in line and "access" not in line
+        )
+        out.extend(f"    {line[:300]}" for line in named[:25])
     return out
 
 

@@ -8,10 +8,11 @@ headers is cut off by `HeaderTimeoutProtocol`; one that trickles (or stops sendi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from asyncio import TimerHandle
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import uvicorn
@@ -241,6 +242,14 @@ def config(
         timeout_keep_alive=keep_alive,
         **extra,
     )
+
+
+class InLoopServer(uvicorn.Server):
+    """uvicorn in a loop someone else runs (a worker's health port, tests): the owner keeps the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def serve_api(

@@ -10,10 +10,10 @@ the resources close.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import socket
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from messaging import runtime as loop_runtime
 from runtime.health import Check, CheckFailed, Health
 from runtime.health import router as health_router
+from runtime.http import InLoopServer
 from runtime.supervisor import Backoff, GaveUp, Supervisor, TaskFactory
 
 log = logging.getLogger(__name__)
@@ -96,14 +97,6 @@ def liveness(supervisor: Supervisor) -> Mapping[str, Check]:
     return {name: check(name) for name in supervisor.running}
 
 
-class _InLoopServer(uvicorn.Server):
-    """uvicorn inside the worker's own loop: the runner owns the signals, not uvicorn."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class WorkerRunner:
     def __init__(
         self,
@@ -129,19 +122,29 @@ class WorkerRunner:
             raise starting
 
         self.app.state.health = Health(ready={"started": not_yet}, registries=[self.supervisor.registry])
-        self._server = _InLoopServer(
+        self._address = (host, port)
+        self._port = 0
+        self._server = InLoopServer(
             uvicorn.Config(self.app, host=host, port=port, lifespan="off", log_config=None, access_log=False)
         )
 
     @property
     def port(self) -> int:
-        """The bound port (useful when started on port 0)."""
-        sockets = self._server.servers[0].sockets if self._server.servers else []
-        return int(sockets[0].getsockname()[1]) if sockets else 0
+        """The bound port (useful when started on port 0); 0 before `run`."""
+        return self._port
+
+    def _bind(self) -> socket.socket:
+        """Bound here, before anything connects: a taken port fails the start at once."""
+        sock = socket.socket(socket.AF_INET6 if ":" in self._address[0] else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(self._address)
+        return sock
 
     async def run(self, stop: asyncio.Event) -> int:
         """Serve health, open the worker, supervise until `stop` is set (0) or a task gives up (1)."""
-        server = asyncio.create_task(self._server.serve(), name=f"{self.name}-health")
+        sock = self._bind()
+        self._port = int(sock.getsockname()[1])
+        server = asyncio.create_task(self._server.serve(sockets=[sock]), name=f"{self.name}-health")
         try:
             async with self._open() as parts:
                 return await self._supervise(parts, stop)

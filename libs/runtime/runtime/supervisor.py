@@ -91,8 +91,6 @@ class Supervisor:
                 await task
 
     async def _keep(self, name: str, factory: TaskFactory) -> None:
-        loop = asyncio.get_running_loop()
-        failures = self._failures.setdefault(name, deque())
         while True:
             self._set_up(name, True)
             try:
@@ -103,24 +101,27 @@ class Supervisor:
             except Exception:
                 log.exception("supervised task %s failed", name)
             else:
-                if self._stopping:
-                    self._set_up(name, False)
-                    return
-                log.error("supervised task %s ended unexpectedly", name)
+                if not self._stopping:
+                    log.error("supervised task %s ended unexpectedly", name)
             self._set_up(name, False)
-            if self._stopping:
+            delay = None if self._stopping else self._failed(name)
+            if delay is None:
                 return
-            now = loop.time()
-            failures.append(now)
-            while failures and failures[0] < now - self.backoff.window:
-                failures.popleft()
-            if len(failures) >= self.backoff.max_failures:
-                self._give_up(name, len(failures))
-                return
-            delay = self.backoff.delay(len(failures))
-            log.warning("restarting %s in %.1fs (failure %d)", name, delay, len(failures))
+            log.warning("restarting %s in %.1fs (failure %d)", name, delay, len(self._failures[name]))
             await asyncio.sleep(delay)
             self._restarts.labels(name).inc()
+
+    def _failed(self, name: str) -> float | None:
+        """Count a failure in the window: the delay before the restart, or None once it is time to give up."""
+        now = asyncio.get_running_loop().time()
+        failures = self._failures.setdefault(name, deque())
+        failures.append(now)
+        while failures and failures[0] < now - self.backoff.window:
+            failures.popleft()
+        if len(failures) >= self.backoff.max_failures:
+            self._give_up(name, len(failures))
+            return None
+        return self.backoff.delay(len(failures))
 
     def _give_up(self, name: str, failures: int) -> None:
         self._stopping = True

@@ -144,6 +144,9 @@ class WorkerRunner:
         """Serve health, open the worker, supervise until `stop` is set (0) or a task gives up (1)."""
         sock = self._bind()
         self._port = int(sock.getsockname()[1])
+        log.info(
+            "%s health on http://%s:%d (/healthz /readyz /metrics)", self.name, self._address[0], self._port
+        )
         server = asyncio.create_task(self._server.serve(sockets=[sock]), name=f"{self.name}-health")
         try:
             async with self._open() as parts:
@@ -153,19 +156,7 @@ class WorkerRunner:
             await server
 
     async def _supervise(self, parts: WorkerParts, stop: asyncio.Event) -> int:
-        self.parts = parts
-        consumers = [(f"consumer:{c.queue_name}", c) for c in parts.consumers]
-        for task, consumer in consumers:
-            self.supervisor.add(task, consume_forever(consumer))
-        for task, factory in parts.tasks.items():
-            self.supervisor.add(task, factory)
-        ready = dict(parts.checks) | {t: attached_check(c, self.supervisor, t) for t, c in consumers}
-        self.app.state.health = Health(
-            ready=ready,
-            live=liveness(self.supervisor),
-            registries=[self.supervisor.registry, *parts.registries],
-            before_scrape=parts.before_scrape,
-        )
+        consumers = self._install(parts)
         supervised = asyncio.create_task(self.supervisor.run(), name=f"{self.name}-supervisor")
         stopped = asyncio.create_task(stop.wait())
         self.started.set()
@@ -174,11 +165,7 @@ class WorkerRunner:
             await asyncio.wait({supervised, stopped}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopped.cancel()
-            self.supervisor.stop()
-            log.info("%s stopping: draining messages in flight", self.name)
-            await asyncio.gather(*(c.stop(self.grace) for _, c in consumers), return_exceptions=True)
-            await self.supervisor.cancel([t for t, _ in consumers])
-            await self.supervisor.cancel()  # then the relay and the jobs
+            await self._drain(consumers)
         try:
             await supervised
         except GaveUp as exc:
@@ -186,6 +173,36 @@ class WorkerRunner:
             return 1
         log.info("%s stopped", self.name)
         return 0
+
+    def _install(self, parts: WorkerParts) -> dict[str, Consumer]:
+        """Supervise the consumers and the tasks; point the health routes at them."""
+        self.parts = parts
+        consumers = {f"consumer:{c.queue_name}": c for c in parts.consumers}
+        for task, consumer in consumers.items():
+            self.supervisor.add(task, consume_forever(consumer))
+        for task, factory in parts.tasks.items():
+            self.supervisor.add(task, factory)
+        attached = {t: attached_check(c, self.supervisor, t) for t, c in consumers.items()}
+        self.app.state.health = Health(
+            ready={**parts.checks, **attached},
+            live=liveness(self.supervisor),
+            registries=[self.supervisor.registry, *parts.registries],
+            before_scrape=parts.before_scrape,
+        )
+        return consumers
+
+    async def _drain(self, consumers: dict[str, Consumer]) -> None:
+        """Consumers stop taking messages and finish those in flight; then the relay and jobs stop."""
+        self.supervisor.stop()
+        log.info("%s stopping: draining messages in flight", self.name)
+        results = await asyncio.gather(
+            *(c.stop(self.grace) for c in consumers.values()), return_exceptions=True
+        )
+        for task, result in zip(consumers, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("%s did not drain cleanly: %r", task, result)
+        await self.supervisor.cancel(consumers)
+        await self.supervisor.cancel()
 
 
 async def serve_worker(open_worker: OpenWorker, *, name: str, host: str, port: int, grace: float) -> int:

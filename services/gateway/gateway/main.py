@@ -14,9 +14,12 @@ from gateway.deps import Deps
 from gateway.http_upstreams import HttpUpstreams, build_client
 from gateway.metrics import Metrics
 from gateway.middleware import RequestContext, send_error
-from gateway.routes import api, health, payment, shop
+from gateway.readiness import readiness_checks
+from gateway.routes import api, payment, shop
 from gateway.settings import Settings
 from gateway.throttle import OrderThrottle
+from runtime import Health
+from runtime.health import router as health_router
 from runtime.http import install_limits
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ def real_deps_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncC
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upstreams = HttpUpstreams(build_client(settings), settings, app.state.metrics)
-        app.state.deps = Deps(upstreams=upstreams)
+        _use(app, Deps(upstreams=upstreams))
         log.info(
             "gateway public at %s; orders %s, payments %s, notifier %s",
             settings.public_url,
@@ -51,6 +54,12 @@ def real_deps_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncC
     return lifespan
 
 
+def _use(app: FastAPI, deps: Deps | None) -> None:
+    app.state.deps = deps
+    checks = readiness_checks(deps.upstreams) if deps is not None else {}
+    app.state.health = Health(ready=checks, registries=[app.state.metrics.registry]) if deps else None
+
+
 def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     # Swagger UI and ReDoc with their scripts served from here, not a CDN: /docs works offline
     app = FastAPIOffline(
@@ -61,12 +70,13 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=None if deps else real_deps_lifespan(settings),
     )
-    app.state.deps = deps  # fakes from tests; else set by the lifespan
     app.state.metrics = Metrics()
+    _use(app, deps)  # fakes from tests; else set by the lifespan
     app.state.throttle = OrderThrottle(settings.order_rate_limit)
     errors.install(app)
-    for module in (shop, payment, api, health):
+    for module in (shop, payment, api):
         app.include_router(module.router)
+    app.include_router(health_router)
     install_limits(
         app,
         max_body=settings.gateway_max_body,

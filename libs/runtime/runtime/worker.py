@@ -13,7 +13,7 @@ import asyncio
 import logging
 import signal
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -50,7 +50,7 @@ class WorkerParts:
     tasks: Mapping[str, TaskFactory] = field(default_factory=dict)  # relay, scheduled jobs, ...
     checks: Mapping[str, Check] = field(default_factory=dict)  # broker, database, outbox lag
     registries: Iterable[CollectorRegistry] = ()
-    before_scrape: Iterable[Callable[[], Any]] = ()
+    before_scrape: Iterable[Callable[[], Awaitable[None]]] = ()  # refresh gauges before /metrics
     context: Any = None  # the service's own objects (tests reach the pool and broker through it)
 
 

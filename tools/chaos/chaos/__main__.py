@@ -65,18 +65,8 @@ async def suite(cluster: RabbitCluster, pg: PgServer, logs: Path, args: argparse
     paid = PaidEvents(amqp_url, f"chaos.observer.{rid}")
     driver = Driver(env["PUBLIC_BASE_URL"], env["STRIPE_API_BASE"], rid)
     mailbox = httpx.AsyncClient(base_url=f"http://127.0.0.1:{env['MAILBOX_PORT']}", timeout=30)
-    results: list[Result] = []
     try:
-        if late := await wait_ready(lab, 120):
-            raise SystemExit(f"chaos: not ready after 120 s: {late}; logs in {logs}")
-        await paid.start()
-        lab.note(await replication(lab))
-        for name in args.scenarios:
-            if late := await wait_ready(lab, 60):
-                lab.note(f"not ready before {name} (after 60 s): {late}")
-            result = await run_scenario(lab, Observers(driver, paid, mailbox), name, args.payments, args.rate)
-            results.append(result)
-            print(result.line(), flush=True)
+        return await _scenarios(lab, Observers(driver, paid, mailbox), args, logs)
     finally:
         await paid.close()
         await driver.aclose()
@@ -85,6 +75,20 @@ async def suite(cluster: RabbitCluster, pg: PgServer, logs: Path, args: argparse
         supervising.cancel()
         await proxy.close()
         (logs / "chaos-notes.log").write_text("\n".join(supervisor.events + lab.notes) + "\n")
+
+
+async def _scenarios(lab: Lab, seen: Observers, args: argparse.Namespace, logs: Path) -> list[Result]:
+    if late := await wait_ready(lab, 120):
+        raise SystemExit(f"chaos: not ready after 120 s: {late}; logs in {logs}")
+    await seen.paid.start()
+    lab.note(await replication(lab))
+    results: list[Result] = []
+    for name in args.scenarios:
+        if late := await wait_ready(lab, 60):
+            lab.note(f"not ready before {name} (after 60 s): {late}")
+        result = await run_scenario(lab, seen, name, args.payments, args.rate)
+        results.append(result)
+        print(result.line(), flush=True)
     return results
 
 

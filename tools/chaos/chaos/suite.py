@@ -59,6 +59,7 @@ class Observers:
 
 
 async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: float) -> Result:
+    """A payment stream with the fault a third into it; then wait for it to settle and count."""
     marks = {m.name: _size(m.log_path) for m in lab.supervisor.members}
     restarts = lab.supervisor.restarts
     lab.note(f"--- {name}: {count} payments at {rate}/s")
@@ -75,13 +76,29 @@ async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: f
     last = max([fault_end, *(p.confirmed_at or 0 for p in confirmed.values())])
     settled, missing = await _settle(seen, confirmed, last + RECOVERY_BOUND)
     await asyncio.sleep(QUIET)
-    unready = await watch.stop()
+    result = await _count(seen, name, payments, confirmed, settled, missing, fault_end)
+    result.restarts = lab.supervisor.restarts - restarts
+    result.not_ready = describe(await watch.stop())
+    result.metrics = delta(before, await counters(lab.supervisor.members))
+    if not result.ok:
+        lab.notes.extend(_evidence(lab, marks, missing, await _doubled(seen, set(confirmed))))
+    return result
+
+
+async def _count(
+    seen: Observers,
+    name: str,
+    payments: list[Payment],
+    confirmed: dict[str, Payment],
+    settled: dict[str, float],
+    missing: dict[str, str],
+    fault_end: float,
+) -> Result:
     mail = await receipts(seen.mailbox)
-    ids = set(confirmed)
-    dup_paid = seen.paid.duplicates(ids)
-    dup_mail = sum(max(0, len(mail.get(o, ())) - 1) for o in ids)
+    dup_paid = seen.paid.duplicates(set(confirmed))
+    dup_mail = sum(max(0, len(mail.get(o, ())) - 1) for o in confirmed)
     waits = [settled[o] - max(p.confirmed_at or 0, fault_end) for o, p in confirmed.items() if o in settled]
-    result = Result(
+    return Result(
         chaos=name,
         payments=len(confirmed),
         lost=len(missing),
@@ -92,15 +109,13 @@ async def run_scenario(lab: Lab, seen: Observers, name: str, count: int, rate: f
         no_receipt=sum(1 for why in missing.values() if why == "no receipt"),
         duplicate_order_paid=dup_paid,
         duplicate_receipts=dup_mail,
-        restarts=lab.supervisor.restarts - restarts,
-        not_ready=describe(unready),
-        metrics=delta(before, await counters(lab.supervisor.members)),
     )
-    if not result.ok:
-        doubled = {o: f"{len(seen.paid.ids.get(o, ()))} order.paid" for o in ids if seen.paid.duplicates({o})}
-        doubled |= {o: f"{len(mail[o])} receipts" for o in ids if len(mail.get(o, ())) > 1}
-        lab.notes.extend(_evidence(lab, marks, missing, doubled))
-    return result
+
+
+async def _doubled(seen: Observers, ids: set[str]) -> dict[str, str]:
+    mail = await receipts(seen.mailbox)
+    doubled = {o: f"{len(seen.paid.ids.get(o, ()))} order.paid" for o in ids if seen.paid.duplicates({o})}
+    return doubled | {o: f"{len(mail[o])} receipts" for o in ids if len(mail.get(o, ())) > 1}
 
 
 async def _settle(

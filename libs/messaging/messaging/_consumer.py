@@ -12,7 +12,8 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
 from messaging._wire import Handler, Handlers, Meta, PublishFailed
-from messaging.event import Event, InvalidMessage, parse
+from messaging.db import unavailable
+from messaging.event import Envelope, Event, InvalidMessage, parse
 from messaging.topology import DEFAULT, Queue, queue_arguments
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 D = TypeVar("D")
 ATTEMPT = "x-attempt"
+HOLD_MAX = 300.0  # seconds a message is held while the database is unavailable, then the retry ladder
 _DROP = {"x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason"}
 _ACK_LOST = (aiormq.exceptions.AMQPError, aiormq.exceptions.ChannelInvalidStateError, ConnectionError)
 
@@ -126,7 +128,7 @@ class Consumer(Generic[D]):
             return
         started = time.perf_counter()
         try:
-            await handler(envelope, self._deps)
+            await self._handle(handler, envelope, message)
         except Permanent as exc:
             log.error("%s: message %s failed permanently, parked: %s", self._name, message.message_id, exc)
             await self._park(message, f"{type(exc).__name__}: {exc}", attempt=_attempt(message))
@@ -137,6 +139,36 @@ class Consumer(Generic[D]):
         finally:
             stats.handler_seconds += time.perf_counter() - started
         await self._ack(message)
+
+    async def _handle(
+        self, handler: Handler[D], envelope: Envelope[Any], message: AbstractIncomingMessage
+    ) -> None:
+        """Run the handler; while the database is unavailable, hold the message and run it again.
+
+        A terminated backend or a restarting server says nothing about the message: sending it round
+        the retry ladder would burn its attempts (and park it in the DLQ during a long outage). Holding
+        it keeps it unacked, so the prefetch window also stops new deliveries until the database is
+        back; after `HOLD_MAX` seconds the ladder takes over.
+        """
+        pause, held = 0.1, 0.0
+        while True:
+            try:
+                await handler(envelope, self._deps)
+                return
+            except Exception as exc:
+                if isinstance(exc, Permanent) or not unavailable(exc) or held >= HOLD_MAX:
+                    raise
+                self._broker.stats.held_for_database += 1
+                log.warning(
+                    "%s: message %s: database unavailable (%r); running it again in %.1fs",
+                    self._name,
+                    message.message_id,
+                    exc,
+                    pause,
+                )
+            await asyncio.sleep(pause)
+            held += pause
+            pause = min(pause * 2, 5.0)
 
     async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         attempt = _attempt(message)

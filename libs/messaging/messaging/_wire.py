@@ -44,6 +44,10 @@ class PublishFailed(Exception):
     """The broker did not confirm a message in time; it may or may not have been delivered."""
 
 
+class BrokerUnavailable(PublishFailed):
+    """Not confirmed in time because the broker was down, restarting or unreachable: try again later."""
+
+
 class PublishRefused(PublishFailed):
     """The broker refused this user access to the exchange (ACCESS_REFUSED)."""
 
@@ -60,6 +64,7 @@ class Stats:
     retried: int = 0
     dead_lettered: int = 0
     ignored: int = 0
+    held_for_database: int = 0  # handler runs repeated in place because the database was unavailable
     handler_seconds: float = 0.0
     by_queue: dict[str, int] = field(default_factory=dict)
 

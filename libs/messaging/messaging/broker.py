@@ -18,6 +18,7 @@ from messaging._consumer import Consumer, Permanent
 from messaging._deadline import Deadlines
 from messaging._declare import declare_plan
 from messaging._wire import (
+    BrokerUnavailable,
     Handler,
     Handlers,
     Meta,
@@ -40,6 +41,7 @@ from messaging.topology import (
 
 __all__ = [
     "Broker",
+    "BrokerUnavailable",
     "Consumer",
     "Handler",
     "Handlers",
@@ -55,6 +57,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 D = TypeVar("D")
+
+
+class _NotConnected(ConnectionError):
+    """The robust connection is between connections: publish again once it is back."""
+
+
 _TRANSIENT = (
     aiormq.exceptions.AMQPConnectionError,
     aiormq.exceptions.ChannelInvalidStateError,
@@ -171,6 +179,8 @@ class Broker:
         pause = 0.05
         while True:
             try:
+                if self._channel.is_closed:
+                    await self._reopen_channel()
                 target = self._exchanges.get(exchange) or await self._exchange(exchange)
                 task = self._deadlines.arm()  # not publish(timeout=...): that arms a timer per message
                 try:
@@ -193,32 +203,49 @@ class Broker:
                 now = asyncio.get_running_loop().time()
                 deadline = now + self._retry_for if deadline is None else deadline
                 if now + pause > deadline:
-                    raise PublishFailed(f"not confirmed within {self._retry_for}s: {exc!r}") from exc
+                    raise BrokerUnavailable(f"not confirmed within {self._retry_for}s: {exc!r}") from exc
                 self.stats.publish_retries += 1
                 log.warning("publish to %r failed (%r); retrying in %.2fs", exchange, exc, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
-                await self._heal_channel()
 
-    async def _heal_channel(self) -> None:
-        """Reopen the confirm channel if the connection is back but the channel did not come with it.
+    async def _reopen_channel(self) -> None:
+        """Open a new confirm channel when the old one is closed and the connection is up.
 
         aio-pika restores channels on reconnect, but a restore racing a forced close can leave the
-        channel closed for good; publishers must not wait on that forever.
+        channel closed for good. Every step here is bounded: opening a channel while the connection
+        is still restoring its others used to wait forever, which wedged every publisher behind the
+        lock (the relay sat silent for minutes after a broker restart). A failure is transient: the
+        caller retries until its `retry_for` and then reports the broker unavailable.
         """
-        if not self._channel.is_closed or not self.connection.connected.is_set():
-            return
-        async with self._heal_lock:
-            if not self._channel.is_closed:
-                return
-            log.warning("publish channel stayed closed after reconnect; opening a new one")
-            old, self._channel = (
-                self._channel,
-                await self.connection.channel(publisher_confirms=True, on_return_raises=True),
-            )
-            self._exchanges.clear()
-            with contextlib.suppress(Exception):
-                await old.close()
+        if not self.connection.connected.is_set() or self.connection.is_closed:
+            raise _NotConnected("the broker connection is down; aio-pika is reconnecting")
+        async with asyncio.timeout(self._deadlines.timeout):
+            async with self._heal_lock:
+                if not self._channel.is_closed:
+                    return
+                log.warning("publish channel is closed while the connection is up; opening a new one")
+                old, self._channel = (
+                    self._channel,
+                    await self.connection.channel(publisher_confirms=True, on_return_raises=True),
+                )
+                self._exchanges.clear()
+        with contextlib.suppress(Exception):
+            await old.close()
+
+    @property
+    def connected(self) -> bool:
+        """The connection is up (aio-pika reconnects it in the background when it is not)."""
+        return self.connection.connected.is_set() and not self.connection.is_closed
+
+    def is_ready(self) -> bool:
+        """The connection is up and the publish channel open."""
+        return self.connected and not self._channel.is_closed
+
+    async def ready(self) -> None:
+        """Readiness check: raises BrokerUnavailable while the connection or publish channel is down."""
+        if not self.is_ready():
+            raise BrokerUnavailable("broker connection or publish channel is down")
 
     async def _exchange(self, name: str) -> AbstractExchange:
         if name == DEFAULT.name:

@@ -9,6 +9,50 @@ from asyncpg.pool import PoolConnectionProxy
 
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
+# The database is unreachable, restarting, or our backend was terminated: the server's state is fine and
+# the same work succeeds once it answers again. OSError (refused, reset) and TimeoutError count only
+# when asyncpg raised them: a handler's SMTP or HTTP failures are its own business. Not every
+# InterfaceError: asyncpg raises it for misuse too, and for a connection that died under us only with
+# the words below (a terminated backend's connection is released back to its pool on its own, and every
+# later call on its proxy, a rollback included, says so).
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin_shutdown, cannot_connect_now (starting up)
+    asyncpg.exceptions.TooManyConnectionsError,
+    # A pooled connection whose backend was just terminated, handed out after the server's FATAL
+    # arrived and before the socket's end did: "cannot switch to state ...; another operation is in
+    # progress". Seen by tests/integration/outbox/test_relay_database_faults.py.
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def _raised_in_asyncpg(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith("asyncpg"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+_CLOSED_UNDER_US = ("released back to the pool", "connection is closed", "connection was closed")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when `exc`, or an error it was raised from or during, says the database is unavailable."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UNAVAILABLE):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and any(w in str(current) for w in _CLOSED_UNDER_US):
+            return True
+        if isinstance(current, OSError | TimeoutError) and _raised_in_asyncpg(current):
+            return True  # refused, reset or timed out talking to PostgreSQL, not to SMTP or HTTP
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
 
 async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     """Release without asyncpg's default reset query (advisory unlock all, CLOSE ALL, UNLISTEN *,

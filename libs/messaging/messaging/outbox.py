@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -13,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-from messaging.broker import Broker
-from messaging.db import Conn
+from messaging.broker import Broker, BrokerUnavailable
+from messaging.db import UNAVAILABLE, Conn, unavailable
 from messaging.event import Envelope
 from messaging.topology import Queue
 
@@ -39,6 +41,7 @@ PRUNE_SENT = "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $
 OUTBOX_LAG = """
 SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 FROM outbox WHERE sent_at IS NULL"""
 CHANNEL = "outbox"
+_OUTAGE_PAUSE_MAX = 5.0  # seconds between tries while the database is down: back within 5 s of it
 
 
 async def add_to_outbox(
@@ -79,6 +82,7 @@ class RelayStats:
     failed: int = 0
     batches: int = 0
     pruned: int = 0
+    outages: int = 0  # rounds that found the database unavailable
 
 
 class Relay:
@@ -108,6 +112,8 @@ class Relay:
         self._backoff_max = backoff_max
         self._after_publish = after_publish  # a fault hook for tests: runs between publish and mark
         self._wake = asyncio.Event()
+        self._listener: PoolConnectionProxy[asyncpg.Record] | None = None
+        self._on_lost: Callable[[object], None] | None = None  # the listener's termination callback
         self.stats = RelayStats()
 
     async def relay_once(self) -> int:
@@ -148,6 +154,10 @@ class Relay:
     async def _mark_failed(self, conn: Conn, row: asyncpg.Record, error: BaseException) -> None:
         attempts = row["attempts"] + 1
         pause = min(self._backoff_max, 0.5 * 2 ** min(attempts, 16)) * random.uniform(0.8, 1.2)
+        if isinstance(
+            error, BrokerUnavailable
+        ):  # nothing wrong with the row: send it when the broker is back
+            pause = min(pause, self._poll_interval)
         log.warning(
             "outbox %s (%s) not published, attempt %d: %r", row["message_id"], row["type"], attempts, error
         )
@@ -170,42 +180,83 @@ class Relay:
         self._wake.set()
 
     async def run(self, prune_every: float = 600.0) -> None:
-        """Relay until cancelled: woken by NOTIFY on commit, polling as the fallback."""
-        listener = await self._listen()
+        """Relay until cancelled: woken by NOTIFY on commit, polling as the fallback.
+
+        An unavailable database (terminated backends, a restart) or broker never ends the loop: it
+        waits with a growing pause and carries on where it left; rows claimed by a dead backend were
+        unlocked with its transaction. Anything else is a bug and escapes to the supervisor.
+        """
         loop = asyncio.get_running_loop()
         next_prune = loop.time()
+        outage = 0  # consecutive failed rounds: sets the pause before the next
         try:
             while True:
-                if loop.time() >= next_prune:
-                    await self.prune()
-                    next_prune = loop.time() + prune_every
                 self._wake.clear()
+                if not self._broker.connected:  # aio-pika is reconnecting: rows would only wait
+                    await self._sleep(self._poll_interval)
+                    continue
                 try:
-                    if await self.relay_once() == self._batch_size:
-                        continue  # more are waiting
-                except (OSError, asyncpg.PostgresError) as exc:
-                    log.error("relay batch failed: %r", exc)
-                if listener is None or listener.is_closed():
-                    await self._unlisten(listener)
-                    listener = await self._listen()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                    await self._ensure_listening()
+                    if loop.time() >= next_prune:
+                        await self.prune()
+                        next_prune = loop.time() + prune_every
+                    full = await self.relay_once() == self._batch_size
+                except Exception as exc:
+                    if not unavailable(exc):
+                        raise
+                    outage += 1
+                    self.stats.outages += 1
+                    pause = min(_OUTAGE_PAUSE_MAX, 0.1 * 2 ** min(outage - 1, 6))
+                    log.warning("relay: database unavailable (%r); next try in %.1fs", exc, pause)
+                    await self._sleep(pause)
+                    continue
+                if outage:
+                    log.info("relay: database reachable again after %d failed rounds", outage)
+                    outage = 0
+                if not full:  # when the batch was full more rows are waiting: no pause
+                    await self._sleep(self._poll_interval)
         finally:
-            await self._unlisten(listener)
+            await self._unlisten()
 
-    async def _unlisten(self, listener: Any) -> None:
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _ensure_listening(self) -> None:
+        """LISTEN on a connection held out of the pool for the relay's life, again after it is lost.
+
+        A terminated backend closes that connection and asyncpg releases it back to its pool on its
+        own; its proxy then refuses every call. The termination listener tells us instead, and wakes
+        the loop: a NOTIFY may have been lost with the connection.
+        """
+        if self._listener is not None:
+            return
+        conn = await self._pool.acquire()
+        lost = functools.partial(self._listener_lost, conn)
+        try:
+            conn.add_termination_listener(lost)
+            await conn.add_listener(CHANNEL, self._notified)
+        except BaseException:
+            with contextlib.suppress(asyncpg.InterfaceError):  # already released if its backend died
+                conn.remove_termination_listener(lost)
+                conn.terminate()  # whatever state it is in, it goes: the pool opens a fresh one
+            raise
+        self._listener, self._on_lost = conn, lost
+
+    def _listener_lost(self, proxy: object, conn: object) -> None:
+        if self._listener is proxy:  # not an earlier one whose end is only reported now
+            log.warning("relay: LISTEN connection lost; polling until it is back")
+            self._listener = None
+        self._wake.set()
+
+    async def _unlisten(self) -> None:
+        listener, self._listener = self._listener, None
         if listener is None:
             return
-        if not listener.is_closed():
-            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                await listener.remove_listener(CHANNEL, self._notified)
-        await asyncio.shield(self._pool.release(listener))
-
-    async def _listen(self) -> Any:
-        try:
-            conn = await self._pool.acquire()
-            await conn.add_listener(CHANNEL, self._notified)
-            return conn
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("cannot LISTEN (%r); polling every %.1fs", exc, self._poll_interval)
-            return None
+        if self._on_lost is not None:
+            with contextlib.suppress(asyncpg.InterfaceError):
+                listener.remove_termination_listener(self._on_lost)
+        with contextlib.suppress(*UNAVAILABLE, OSError, asyncpg.InterfaceError):
+            await listener.remove_listener(CHANNEL, self._notified)
+        with contextlib.suppress(*UNAVAILABLE, OSError, asyncpg.InterfaceError):
+            await asyncio.shield(self._pool.release(listener))

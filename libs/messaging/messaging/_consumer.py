@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
@@ -61,6 +62,7 @@ class Consumer(Generic[D]):
         self._channel: AbstractChannel | None = None
         self._amqp_queue: AbstractQueue | None = None
         self._tag: ConsumerTag | None = None
+        self._attached = False
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -69,15 +71,80 @@ class Consumer(Generic[D]):
     def queue_name(self) -> str:
         return self._name
 
+    @property
+    def attached(self) -> bool:
+        """Consuming, as far as the last check saw (readiness): set by start() and run()'s checks."""
+        return self._attached and self._channel is not None and not self._channel.is_closed
+
     async def start(self) -> None:
         self._channel = await self._broker.channel(prefetch=self._prefetch)
         args = queue_arguments(self._queue, self._broker.prefix)
         self._amqp_queue = await self._channel.declare_queue(self._name, durable=True, arguments=args)
         self._tag = await self._amqp_queue.consume(self._on_message, consumer_tag=self._tag_name)
+        self._attached = True
         log.info("consuming %s (prefetch %d)", self._name, self._prefetch)
+
+    async def run(self, *, check_every: float = 5.0) -> None:
+        """Attach, then keep attached until cancelled (a supervised task; stop() drains).
+
+        aio-pika restores consumers after a reconnect or a broker's consumer-cancel, but its robust
+        objects have left queues with zero consumers before while believing they consume. So every
+        `check_every` seconds, while the connection is up, this asks both sides: does our channel
+        still hold our consumer tag, and does the broker count a consumer on the queue? Two failed
+        checks in a row (one interval for aio-pika's own restore) and it attaches again itself.
+        """
+        if self._amqp_queue is None:
+            await self.start()
+        strikes = 0
+        while True:
+            await asyncio.sleep(check_every)
+            seen = await self._check() if self._broker.connected else None
+            if seen is None:  # no answer: the connection is down or flapping; aio-pika is on it
+                continue
+            self._attached = seen
+            strikes = 0 if seen else strikes + 1
+            if strikes >= 2:
+                log.warning("%s: no consumer attached after recovery; attaching again", self._name)
+                await self._reattach()
+                strikes = 0
+
+    async def _check(self) -> bool | None:
+        """True/False: attached or not on both sides; None when the broker did not answer."""
+        channel, tag = self._channel, self._tag
+        if channel is None or tag is None or channel.is_closed:
+            return False
+        try:
+            async with asyncio.timeout(5):
+                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                if tag not in underlay.consumers:
+                    return False
+                probe = await self._broker.connection.channel(publisher_confirms=False)
+                try:
+                    declared = await probe.declare_queue(self._name, passive=True)
+                finally:
+                    await probe.close()
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            return False  # the queue is gone (deleted): attaching again declares it
+        except (*_ACK_LOST, TimeoutError):
+            return None
+        result = declared.declaration_result
+        return result.consumer_count is None or result.consumer_count > 0
+
+    async def _reattach(self) -> None:
+        old, self._channel, self._attached = self._channel, None, False
+        if old is not None and not old.is_closed:
+            with contextlib.suppress(*_ACK_LOST, TimeoutError):
+                async with asyncio.timeout(5):
+                    await old.close()  # explicitly closed: aio-pika no longer restores it either
+        try:
+            async with asyncio.timeout(10):
+                await self.start()
+        except (*_ACK_LOST, TimeoutError) as exc:
+            log.warning("%s: attaching again failed (%r); next check tries again", self._name, exc)
 
     async def stop(self, grace: float = 30.0) -> None:
         """Graceful drain: stop taking messages, finish the ones in flight, then close the channel."""
+        self._attached = False
         if self._amqp_queue is not None and self._tag is not None:
             try:
                 await self._amqp_queue.cancel(self._tag)

@@ -104,6 +104,7 @@ class Broker:
         self._retry_for = retry_for
         self._exchanges: dict[str, AbstractExchange] = {}
         self._heal_lock = asyncio.Lock()
+        self._outage_since: float | None = None  # loop time of the first failed publish of an outage
 
     async def declare(self) -> None:
         """Declare the whole topology (idempotent)."""
@@ -190,6 +191,8 @@ class Broker:
                     raise
                 finally:
                     self._deadlines.disarm(task)
+                if self._outage_since is not None:
+                    self._outage_ended()
                 return
             except aiormq.exceptions.PublishError as exc:
                 raise Unroutable(f"unroutable: exchange={exchange!r} routing_key={routing_key!r}") from exc
@@ -205,9 +208,22 @@ class Broker:
                 if now + pause > deadline:
                     raise BrokerUnavailable(f"not confirmed within {self._retry_for}s: {exc!r}") from exc
                 self.stats.publish_retries += 1
-                log.warning("publish to %r failed (%r); retrying in %.2fs", exchange, exc, pause)
+                if self._outage_since is None:  # one line an outage, not one per message and retry
+                    self._outage_since = now
+                    log.warning(
+                        "publishing paused: %r; retrying each message for %.0fs", exc, self._retry_for
+                    )
+                log.debug("publish to %r failed (%r); retrying in %.2fs", exchange, exc, pause)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 2.0)
+
+    def _outage_ended(self) -> None:
+        since, self._outage_since = self._outage_since, None
+        if since is not None:
+            down = asyncio.get_running_loop().time() - since
+            log.warning(
+                "publishing resumed after %.1fs (%d retries so far)", down, self.stats.publish_retries
+            )
 
     async def _reopen_channel(self) -> None:
         """Open a new confirm channel when the old one is closed and the connection is up.

@@ -1,0 +1,42 @@
+"""A consumer that lost its place on the queue notices and attaches again; readiness tells the truth."""
+
+from __future__ import annotations
+
+import asyncio
+
+from messaging.event import Envelope
+from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
+from tests.conftest import eventually
+
+from ._model import Collector, ThingHappened
+
+EVENTS = Exchange("att.things", ExchangeType.TOPIC)
+QUEUE = Queue("att.work", binds=(Binding(EVENTS, "thing.#"),), retry_delays=(0.2,))
+TOPOLOGY = Topology(exchanges=(EVENTS,), queues=(QUEUE,), routes={ThingHappened: (EVENTS,)})
+
+
+async def test_a_consumer_whose_queue_was_deleted_and_declared_again_attaches_again(
+    make_broker, prefix, rabbit
+) -> None:
+    """The broker's consumer-cancel (queue deleted) leaves aio-pika consuming nothing: run() repairs it."""
+    publisher = await make_broker(TOPOLOGY, prefix, name="test:att-publisher")
+    await publisher.declare()
+    side = await make_broker(TOPOLOGY, prefix, name="test:att-consumer")
+    handler = Collector()
+    consumer = side.consumer(QUEUE, {ThingHappened: handler}, None, prefetch=10)
+    task = asyncio.create_task(consumer.run(check_every=0.2))
+    await eventually(lambda: consumer.attached)
+    await publisher.publish(Envelope.wrap(ThingHappened(n=1)))
+    await eventually(lambda: len(handler.seen) == 1)
+
+    channel = await publisher.connection.channel()
+    await channel.queue_delete(prefix + QUEUE.name)  # the broker cancels our consumer
+    await channel.close()
+    await publisher.declare()  # an operator (or a deploy) declares the topology again: an empty queue
+    await publisher.publish(Envelope.wrap(ThingHappened(n=2)))  # waits in the queue: no consumer yet
+    await eventually(lambda: len(handler.seen) == 2, timeout=15)
+    assert consumer.attached
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await consumer.stop(grace=5)
+    assert not consumer.attached

@@ -259,9 +259,15 @@ class Broker:
         return self.connected and not self._channel.is_closed
 
     async def ready(self) -> None:
-        """Readiness check: raises BrokerUnavailable while the connection or publish channel is down."""
-        if not self.is_ready():
-            raise BrokerUnavailable("broker connection or publish channel is down")
+        """Readiness check: raises BrokerUnavailable while the connection is down; reopens a publish
+        channel that stayed closed (a process that seldom publishes would otherwise never heal it)."""
+        if not self.connected:
+            raise BrokerUnavailable("broker connection is down; reconnecting")
+        if self._channel.is_closed:
+            try:
+                await self._reopen_channel()
+            except _TRANSIENT as exc:
+                raise BrokerUnavailable(f"publish channel could not be reopened: {exc!r}") from exc
 
     async def _exchange(self, name: str) -> AbstractExchange:
         if name == DEFAULT.name:

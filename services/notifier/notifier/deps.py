@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import asyncpg
 
@@ -27,6 +28,10 @@ class Deps:
     base_url: str  # PUBLIC_BASE_URL, for links in e-mails
     metrics: Metrics = field(default_factory=Metrics)
     mail_per_address_per_hour: int = 10  # MAIL_PER_ADDRESS_PER_HOUR: of one kind; the rest are held
+    # (order, kind) the SMTP server accepted whose 'sent' has not committed yet: when that commit fails
+    # (a terminated backend, a restart) the consumer runs the handler again here, which records it
+    # sent without sending it twice (send_once)
+    accepted: set[tuple[UUID, str]] = field(default_factory=set)
 
 
 @dataclass

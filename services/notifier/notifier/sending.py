@@ -45,11 +45,14 @@ async def intend(repo: Repository, mail: Mail, msg: Envelope[Any], deps: Deps) -
 async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     """Send `mail` unless it was sent already; raise the SMTP failure after recording it.
 
-    The intent row is committed before (`intend`), so a crash after the send leaves it 'intended'
-    and the redelivery sends again with the same Message-ID. The row lock held during the send makes
-    a concurrent duplicate wait, then find it sent.
+    The intent row is committed before (`intend`). When the SMTP server took the mail but 'sent'
+    did not commit (the database went away), the consumer runs the handler again in this process,
+    and `deps.accepted` says not to send again. Only a crash of the process in that window leaves
+    the row 'intended' and the redelivery sends again, with the same Message-ID. The row lock held
+    during the send makes a concurrent duplicate wait, then find it sent.
     """
     failure: MailError | None = None
+    key = (mail.order.id, mail.kind)
     async with deps.transaction() as repo:
         state = await repo.lock_email(mail.order.id, mail.kind)
         if state is EmailState.HELD:
@@ -60,12 +63,19 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
             log.info("%s already sent (message %s, correlation %s)", *ids)
             deps.metrics.emails.labels(mail.template.value, "duplicate").inc()
             return
-        failure = await _deliver(mail, deps)
+        if key in deps.accepted:
+            log.info(
+                "%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id
+            )
+        else:
+            failure = await _deliver(mail, deps)
         if failure is None:
+            deps.accepted.add(key)
             await repo.mark_sent(mail.order.id, mail.kind)
         else:
             failed = EmailState.FAILED if isinstance(failure, PermanentMailError) else EmailState.INTENDED
             await repo.record_failure(mail.order.id, mail.kind, failed, str(failure))
+    deps.accepted.discard(key)  # committed
     _log_outcome(mail, msg, failure, deps)
     if failure is not None:
         raise failure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from messaging.broker import Permanent
@@ -144,3 +145,29 @@ async def test_order_events_for_an_unknown_order_raise() -> None:
     with pytest.raises(OrderNotKnown):
         await BUS.deliver(_order_event(OrderCanceled, order_created()), HANDLERS, deps)
     assert not mailer.sent
+
+
+async def test_a_receipt_whose_sent_mark_did_not_commit_is_not_sent_again_when_the_handler_runs_again() -> (
+    None
+):
+    """make chaos found it: SMTP took the receipt, the database connection died before 'sent'
+    committed, the consumer ran the handler again and the customer got two receipts."""
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    real_mark_sent, lost = repo.mark_sent, []
+
+    async def mark_sent_then_lose_the_connection(order_id, kind):  # type: ignore[no-untyped-def]
+        if not lost:
+            lost.append(kind)
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle")
+        await real_mark_sent(order_id, kind)
+
+    repo.mark_sent = mark_sent_then_lose_the_connection  # type: ignore[method-assign]
+    paid = succeeded(created.data.order_id)
+    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+        await BUS.deliver(paid, HANDLERS, deps)
+    await BUS.deliver(paid, HANDLERS, deps)  # what the consumer does while the database is unavailable
+    assert len(mailer.sent) == 2  # the confirmation and one receipt
+    assert all(row.state is EmailState.SENT for row in repo.emails.values())
+    assert not deps.accepted

@@ -101,11 +101,10 @@ async def prepare(env: Mapping[str, str]) -> None:
     """Create and migrate each service's database, and declare the whole topology."""
     from messaging.broker import connect
     from messaging.migrations import prepare_database
+    from runtime import migrations_dir  # the one convention: services/<name>/migrations
 
     for service in SERVICES_WITH_DATABASES:
-        folder = ROOT / "services" / service / "migrations"
-        if folder.is_dir():
-            await prepare_database(env["DATABASE_URL"], service, folder)
+        await prepare_database(env["DATABASE_URL"], service, migrations_dir(service))
     broker = await connect(env["AMQP_URL"], name="make-run")
     try:
         await broker.declare()

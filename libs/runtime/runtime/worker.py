@@ -192,16 +192,20 @@ class WorkerRunner:
         return consumers
 
     async def _drain(self, consumers: dict[str, Consumer]) -> None:
-        """Consumers stop taking messages and finish those in flight; then the relay and jobs stop."""
+        """Consumers stop taking messages and finish those in flight; then the relay and jobs stop.
+
+        Each consumer's run() (it attaches again a consumer it finds detached) ends first, so that it
+        cannot attach again while stop() waits for the messages in flight.
+        """
         self.supervisor.stop()
         log.info("%s stopping: draining messages in flight", self.name)
+        await self.supervisor.cancel(consumers)
         results = await asyncio.gather(
             *(c.stop(self.grace) for c in consumers.values()), return_exceptions=True
         )
         for task, result in zip(consumers, results, strict=True):
             if isinstance(result, BaseException):
                 log.error("%s did not drain cleanly: %r", task, result)
-        await self.supervisor.cancel(consumers)
         await self.supervisor.cancel()
 
 

@@ -35,7 +35,10 @@ class FakeConsumer:
 
     async def run(self) -> None:
         self.attached = True
-        await asyncio.Event().wait()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.events.append("consumer run ended")
 
     async def start(self) -> None:
         raise AssertionError("run() is used where it exists")
@@ -94,7 +97,8 @@ async def test_liveness_names_a_task_waiting_to_restart_and_the_drain_finishes_m
     assert "relay stopped" not in events  # the relay keeps publishing while messages finish
     consumer.in_flight.set()
     assert await asyncio.wait_for(worker.task, 10) == 0
-    assert events == ["consumer stop asked", "consumer drained", "relay stopped"]
+    # run() (which would attach again) ends before the drain; the relay stops after it
+    assert events == ["consumer run ended", "consumer stop asked", "consumer drained", "relay stopped"]
     assert relay_runs == 1
 
 

@@ -45,15 +45,10 @@ def database_check(pool: asyncpg.Pool[asyncpg.Record]) -> Check:
 
 
 def broker_check(broker: Broker) -> Check:
-    """Broker.ready() where libs/messaging has it (connection and publish channel), else the connection."""
+    """Broker.ready(): the connection is up and the publish channel open (reopened if it can be)."""
 
     async def broker_up() -> None:
-        ready = getattr(broker, "ready", None)
-        if ready is not None:
-            await ready()
-            return
-        if broker.connection.is_closed or not broker.connection.connected.is_set():
-            raise CheckFailed("broker connection down")
+        await broker.ready()
 
     return broker_up
 

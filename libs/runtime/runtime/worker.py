@@ -37,7 +37,10 @@ class Consumer(Protocol):
     @property
     def queue_name(self) -> str: ...
 
-    async def start(self) -> None: ...
+    @property
+    def attached(self) -> bool: ...
+
+    async def run(self) -> None: ...
 
     async def stop(self, grace: float = 30.0) -> None: ...
 
@@ -58,29 +61,17 @@ OpenWorker = Callable[[], AbstractAsyncContextManager[WorkerParts]]
 
 
 def consume_forever(consumer: Consumer) -> TaskFactory:
-    """Consumer.run() (attach and keep attached until cancelled); before libs/messaging has it,
-    start() then wait until cancelled."""
+    """Consumer.run(): attach, and keep attached until cancelled."""
 
     async def consume() -> None:
-        run = getattr(consumer, "run", None)
-        if run is not None:
-            await run()
-            return
-        await consumer.start()
-        await asyncio.Event().wait()
+        await consumer.run()
 
     return consume
 
 
-def attached_check(consumer: Consumer, supervisor: Supervisor, task: str) -> Check:
-    """Consumer.attached where libs/messaging has it; else its supervised task is up and its channel open."""
-
+def attached_check(consumer: Consumer) -> Check:
     async def attached() -> None:
-        flag = getattr(consumer, "attached", None)
-        if flag is None:
-            channel = getattr(consumer, "_channel", None)
-            flag = supervisor.running.get(task, False) and channel is not None and not channel.is_closed
-        if not flag:
+        if not consumer.attached:
             raise CheckFailed(f"not attached to {consumer.queue_name}")
 
     return attached
@@ -182,7 +173,7 @@ class WorkerRunner:
             self.supervisor.add(task, consume_forever(consumer))
         for task, factory in parts.tasks.items():
             self.supervisor.add(task, factory)
-        attached = {t: attached_check(c, self.supervisor, t) for t, c in consumers.items()}
+        attached = {t: attached_check(c) for t, c in consumers.items()}
         self.app.state.health = Health(
             ready={**parts.checks, **attached},
             live=liveness(self.supervisor),

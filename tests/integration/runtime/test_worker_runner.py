@@ -40,9 +40,6 @@ class FakeConsumer:
         finally:
             self.events.append("consumer run ended")
 
-    async def start(self) -> None:
-        raise AssertionError("run() is used where it exists")
-
     async def stop(self, grace: float = 30.0) -> None:
         self.events.append("consumer stop asked")
         self.attached = False

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
+from messaging._trust import Admission
 from messaging._wire import Handler, Handlers, Meta, PublishFailed
 from messaging.db import unavailable
 from messaging.event import Envelope, Event, InvalidMessage, parse
-from messaging.topology import DEFAULT, Queue, queue_arguments
+from messaging.topology import Queue, queue_arguments
 
 if TYPE_CHECKING:
     from messaging.broker import Broker
@@ -57,6 +58,8 @@ class Consumer(Generic[D]):
             model.routing_key: (model, handler) for model, handler in handlers.items()
         }
         self._deps = deps
+        self._admission = Admission.of(broker.topology, queue, broker.prefix, broker.user)
+        self._internal = broker.prefix + queue.internal_exchange
         self._prefetch = prefetch
         self._tag_name = name
         self._channel: AbstractChannel | None = None
@@ -179,12 +182,15 @@ class Consumer(Generic[D]):
     async def _process(self, message: AbstractIncomingMessage) -> None:
         stats = self._broker.stats
         stats.consumed += 1
+        refusal = self._admission.refusal(message)
+        if refusal is not None:  # forged or misrouted: never handled, parked for a person to see
+            stats.refused += 1
+            log.error("%s: message %s refused and parked: %s", self._name, message.message_id, refusal)
+            await self._park(message, f"refused: {refusal}", attempt=1)
+            return
         entry = self._handlers.get(message.type or "")
         if entry is None:
-            if not message.type:
-                await self._park(message, "message has no type property", attempt=1)
-                return
-            stats.ignored += 1  # a type this consumer does not handle: not its business
+            stats.ignored += 1  # a type this queue carries that this consumer does not handle
             await self._ack(message)
             return
         model, handler = entry
@@ -286,7 +292,7 @@ class Consumer(Generic[D]):
             "timestamp": message.timestamp,
         }
         try:
-            await self._broker.publish_raw(DEFAULT.name, queue, message.body, meta, headers)
+            await self._broker.publish_raw(self._internal, queue, message.body, meta, headers)
         except PublishFailed as exc:
             log.error(
                 "%s: could not move %s to %s (%s); rejecting", self._name, message.message_id, queue, exc

@@ -64,6 +64,7 @@ class Stats:
     retried: int = 0
     dead_lettered: int = 0
     ignored: int = 0
+    refused: int = 0  # a type the queue does not carry, or not from the service that publishes it
     held_for_database: int = 0  # handler runs repeated in place because the database was unavailable
     handler_seconds: float = 0.0
     by_queue: dict[str, int] = field(default_factory=dict)
@@ -77,6 +78,7 @@ def message(
     correlation_id: str,
     timestamp: datetime | None = None,
     headers: Mapping[str, Any] | None = None,
+    user_id: str | None = None,
 ) -> aio_pika.Message:
     """An AMQP message as ARCHITECTURE.md fixes it: JSON, persistent, with ids, type and time."""
     return aio_pika.Message(
@@ -88,4 +90,5 @@ def message(
         type=type,
         timestamp=timestamp or datetime.now(UTC),
         headers=dict(headers or {}),
+        user_id=user_id,  # the broker refuses a user_id that is not the connection's own user
     )

@@ -9,6 +9,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import aio_pika
 import aiormq
@@ -90,6 +91,7 @@ class Broker:
         *,
         topology: Topology,
         prefix: str,
+        user: str,
         max_in_flight: int,
         publish_timeout: float,
         retry_for: float,
@@ -97,6 +99,7 @@ class Broker:
         self.connection = connection
         self.topology = topology
         self.prefix = prefix
+        self.user = user  # set as every message's user_id: consumers know who published
         self.stats = Stats()
         self._channel = channel
         self._window = asyncio.Semaphore(max_in_flight)
@@ -141,8 +144,8 @@ class Broker:
     ) -> None:
         """Put an encoded envelope into a queue, now or after `delay` seconds (never earlier)."""
         target = self.prefix + queue.name
-        if delay <= 0:
-            await self.publish_raw(DEFAULT.name, target, body, meta, headers)
+        if delay <= 0:  # through the owner's exchange: no service may write to the default exchange
+            await self.publish_raw(self.prefix + queue.internal_exchange, target, body, meta, headers)
             return
         if not queue.scheduled:
             raise ValueError(f"queue {queue.name} is not declared scheduled=True")
@@ -170,6 +173,7 @@ class Broker:
             correlation_id=meta["correlation_id"],
             timestamp=meta.get("timestamp"),
             headers=headers,
+            user_id=self.user,
         )
         async with self._window:
             await self._publish_confirmed(exchange, routing_key, msg)
@@ -312,6 +316,7 @@ async def connect(
         channel,
         topology=topology,
         prefix=prefix,
+        user=unquote(urlsplit(url).username or "guest"),  # aio-pika's default login
         max_in_flight=max_in_flight,
         publish_timeout=publish_timeout,
         retry_for=retry_for,

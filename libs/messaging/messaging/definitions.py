@@ -10,7 +10,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from messaging.topology import TOPOLOGY, ExchangeType, Queue, QueueType, Topology, delay_exchange, resolved
+from messaging.topology import (
+    TOPOLOGY,
+    ExchangeType,
+    Queue,
+    QueueType,
+    Topology,
+    delay_exchange,
+    producer_of,
+    resolved,
+)
 
 __all__ = ["DEFAULT_EXCHANGE", "Access", "access", "export", "password_hash"]
 
@@ -35,11 +44,6 @@ class Access:
     everything: bool = False  # an administrator: configure, write and read anything in the vhost
 
 
-def _producer(event: type) -> str:
-    """Events live in messaging/events/<producer>.py, so the module names the service publishing them."""
-    return event.__module__.rsplit(".", 1)[-1]
-
-
 def _consumer(queue: Queue) -> str:
     return queue.name.split(".", 1)[0]  # queues are named <consumer>.<source>
 
@@ -54,15 +58,17 @@ def access(topology: Topology = TOPOLOGY, prefix: str = "") -> list[Access]:
 
     for event, exchanges in topology.routes.items():
         for exchange in exchanges:
-            grant(_producer(event), "write", prefix + exchange.name)
+            grant(producer_of(event), "write", prefix + exchange.name)
             if exchange.type is ExchangeType.TOPIC:
-                keys = topics.setdefault(_producer(event), {}).setdefault(prefix + exchange.name, set())
+                keys = topics.setdefault(producer_of(event), {}).setdefault(prefix + exchange.name, set())
                 keys.add(f"^{re.escape(event.routing_key)}$")
     for queue in topology.queues:
         user, name = _consumer(queue), prefix + queue.name
         grant(user, "configure", name)  # consumers re-declare their own queue at start
         grant(user, "read", name)
-        grant(user, "write", DEFAULT_EXCHANGE)  # retry copies and parking go through the default exchange
+        # retry copies, parking and direct sends go through the owner's own exchange, never the default
+        # one, which would let a service write into every queue
+        grant(user, "write", prefix + queue.internal_exchange)
         if queue.scheduled:
             top = delay_exchange(prefix, topology.delay_levels - 1)
             grant(user, "write", top)

@@ -11,7 +11,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from messaging._wire import Meta
 from messaging.broker import Broker
 from messaging.management import Management
-from messaging.topology import DEFAULT
+from messaging.topology import internal_exchange
 
 _PARK_HEADERS = {"x-error", "x-attempts", "x-failed-at", "x-attempt", "x-last-error", "x-death"}
 
@@ -87,7 +87,8 @@ async def replay(broker: Broker, queue: str, limit: int | None = None) -> int:
                 "correlation_id": message.correlation_id or "",
                 "timestamp": message.timestamp,
             }
-            await broker.publish_raw(DEFAULT.name, target, message.body, meta, headers)
+            owner = internal_exchange(target.removeprefix(broker.prefix).split(".", 1)[0])
+            await broker.publish_raw(broker.prefix + owner, target, message.body, meta, headers)
             await message.ack()
             moved += 1
         return moved

@@ -85,6 +85,33 @@ class Queue:
     def dlq_name(self) -> str:
         return f"{self.name}.dlq"
 
+    @property
+    def owner(self) -> str:
+        """The consuming service: queues are named <consumer>.<source>."""
+        return self.name.split(".", 1)[0]
+
+    @property
+    def internal_exchange(self) -> str:
+        """The owner's direct exchange for its retries, dead letters and direct sends (by queue name).
+
+        Only the owner's broker user may write to it, so no service needs the default exchange, which
+        would let it write into every queue (issue #13).
+        """
+        return internal_exchange(self.owner)
+
+
+def internal_exchange(owner: str) -> str:
+    return f"{owner}.internal"
+
+
+def producer_of(event: type[Event]) -> str:
+    """The service that publishes `event`: public events live in messaging/events/<producer>.py, a
+    service's own ones in its package. With per-service broker users it is also the publishing user."""
+    module = event.__module__
+    if module.startswith("messaging.events."):
+        return module.rsplit(".", 1)[-1]
+    return module.split(".", 1)[0]
+
 
 def default_queue_type() -> QueueType:
     """The type of queues that name none: quorum, unless PAYBUS_QUEUE_TYPE says classic.
@@ -154,6 +181,16 @@ class Topology:
         except KeyError:
             raise LookupError(f"no route for {event.__name__}: add it to the topology's routes") from None
 
+    def carried_by(self, queue: Queue) -> frozenset[str]:
+        """The event types (routing keys) that reach `queue` through its bindings from the routes:
+        any other type arriving through those exchanges is forged or misrouted."""
+        keys: set[str] = set()
+        for event, exchanges in self.routes.items():
+            for binding in queue.binds:
+                if binding.exchange in exchanges and _matches(binding, event.routing_key):
+                    keys.add(event.routing_key)
+        return frozenset(keys)
+
     @property
     def max_delay(self) -> int:
         return int(2**self.delay_levels) - 1
@@ -162,6 +199,8 @@ class Topology:
         """What to declare; `queue_type` fixes the type of queues that name none (exports: quorum)."""
         default = queue_type or default_queue_type()
         exchanges = [ExchangeDecl(prefix + x.name, x.type) for x in self.exchanges if not x.is_default]
+        owners = sorted({q.owner for q in self.queues})
+        exchanges += [ExchangeDecl(prefix + internal_exchange(o), ExchangeType.DIRECT) for o in owners]
         queues: list[QueueDecl] = []
         bindings: list[BindingDecl] = []
         for queue in self.queues:
@@ -175,10 +214,32 @@ class Topology:
         return Plan(tuple(exchanges), tuple(queues), tuple(bindings))
 
 
-def _queue_args(queue: Queue, dead_letter_key: str | None, ttl: float | None = None) -> dict[str, Any]:
+def _matches(binding: Binding, routing_key: str) -> bool:
+    """Whether a message with `routing_key` published to the binding's exchange reaches the queue."""
+    kind = binding.exchange.type
+    if kind in (ExchangeType.FANOUT, ExchangeType.HEADERS):
+        return True  # headers bindings match on headers, which a route does not fix: the route decides
+    if kind is ExchangeType.DIRECT:
+        return binding.routing_key == routing_key
+    return _topic_match(binding.routing_key.split("."), routing_key.split("."))
+
+
+def _topic_match(pattern: list[str], words: list[str]) -> bool:
+    """AMQP topic matching: `*` is one word, `#` zero or more."""
+    if not pattern:
+        return not words
+    head, rest = pattern[0], pattern[1:]
+    if head == "#":
+        return any(_topic_match(rest, words[i:]) for i in range(len(words) + 1))
+    return bool(words) and head in ("*", words[0]) and _topic_match(rest, words[1:])
+
+
+def _queue_args(
+    queue: Queue, prefix: str, dead_letter_key: str | None, ttl: float | None = None
+) -> dict[str, Any]:
     args: dict[str, Any] = {"x-queue-type": _type(queue).value}
     if dead_letter_key is not None:
-        args["x-dead-letter-exchange"] = ""
+        args["x-dead-letter-exchange"] = prefix + queue.internal_exchange
         args["x-dead-letter-routing-key"] = dead_letter_key
         if queue.type is QueueType.QUORUM:  # never drop a message on its way to the next queue
             args["x-dead-letter-strategy"] = "at-least-once"
@@ -197,14 +258,14 @@ def _queue_decls(queue: Queue, prefix: str) -> list[QueueDecl]:
     name = prefix + queue.name
     if not queue.dead_letter:
         return [QueueDecl(name, {"x-queue-type": _type(queue).value})]
-    main = _queue_args(queue, f"{name}.dlq")
+    main = _queue_args(queue, prefix, f"{name}.dlq")
     if queue.type is QueueType.QUORUM:
         main["x-delivery-limit"] = queue.delivery_limit
     if queue.max_length is not None:
         main["x-max-length"] = queue.max_length
     decls = [QueueDecl(name, main), QueueDecl(f"{name}.dlq", {"x-queue-type": _type(queue).value})]
     for attempt, delay in enumerate(queue.retry_delays, start=1):
-        decls.append(QueueDecl(f"{name}.retry.{attempt}", _queue_args(queue, name, ttl=delay)))
+        decls.append(QueueDecl(f"{name}.retry.{attempt}", _queue_args(queue, prefix, name, ttl=delay)))
     return decls
 
 
@@ -215,6 +276,10 @@ def _bindings(queue: Queue, prefix: str, levels: int) -> list[BindingDecl]:
         for b in queue.binds
         if not b.exchange.is_default
     ]
+    own = [name]  # each of the owner's queues by its own name on the owner's exchange
+    if queue.dead_letter:
+        own += [f"{name}.dlq", *(f"{name}.retry.{n}" for n in range(1, len(queue.retry_delays) + 1))]
+    out += [BindingDecl(prefix + queue.internal_exchange, q, "queue", q) for q in own]
     if queue.scheduled:
         out.append(
             BindingDecl(delay_deliver_exchange(prefix), name, "queue", delay_binding_key(levels, name))

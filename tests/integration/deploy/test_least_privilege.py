@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import aio_pika
 import aiormq
@@ -12,7 +13,7 @@ import pytest
 
 from messaging import definitions
 from messaging._wire import Meta
-from messaging.broker import PublishRefused
+from messaging.broker import PublishRefused, connect
 from messaging.event import Envelope
 from messaging.events.orders import OrderPaid
 from messaging.events.payments import PaymentSucceeded
@@ -91,7 +92,8 @@ async def test_orders_publishes_order_events_and_schedules_its_deadlines(connect
     orders = await connect_as("orders")
     await orders.publish(order_paid())
     await orders.send(order_paid(), TOPOLOGY.queue("orders.deadlines"), delay=3600)
-    await orders.publish_raw("", secured.prefix + "orders.payments.retry.1", b"{}", meta())  # its retries
+    retry = secured.prefix + "orders.payments.retry.1"
+    await orders.publish_raw(secured.prefix + "orders.internal", retry, b"{}", meta())  # its retries
     async with secured.rabbit.management() as management:  # the management API's counts lag a little
         waiting = await eventually(lambda: _depth(management, secured.vhost, "delay.level.", secured.prefix))
     assert waiting == 1
@@ -125,7 +127,8 @@ async def test_notifier_consumes_its_queues_and_is_refused_publishing(connect_as
     notifier = await connect_as("notifier")
     consumer = await collect(notifier, "notifier.orders", [])
     await consumer.stop()
-    await notifier.publish_raw("", secured.prefix + "notifier.orders.dlq", b"{}", meta())  # parking
+    parking = secured.prefix + "notifier.orders.dlq"
+    await notifier.publish_raw(secured.prefix + "notifier.internal", parking, b"{}", meta())
     with pytest.raises(PublishRefused):
         await (await connect_as("notifier")).publish(order_paid())
     with pytest.raises(PublishRefused):
@@ -192,3 +195,70 @@ async def test_a_user_exported_without_password_cannot_log_in(secured) -> None:
         async with secured.rabbit.management() as management:
             for entry in document["users"]:
                 await management.delete_user(entry["name"])
+
+
+@pytest.mark.parametrize("role", ["payments", "orders", "notifier", "monitoring"])
+async def test_no_service_user_may_write_to_the_default_exchange(connect_as, secured, role) -> None:
+    """Issue #13: with write on amq.default (then needed for retries) the notifier's user put a forged
+    payment.succeeded straight into orders.payments and an order was marked paid."""
+    for queue in ("orders.payments", "notifier.orders", "notifier.payments", "orders.deadlines"):
+        with pytest.raises(PublishRefused):
+            await (await connect_as(role)).publish_raw("", secured.prefix + queue, b"{}", meta())
+
+
+@pytest.mark.parametrize(
+    ("role", "other"), [("notifier", "orders"), ("orders", "notifier"), ("payments", "orders")]
+)
+async def test_no_service_user_may_write_to_another_services_queues(connect_as, secured, role, other) -> None:
+    for queue in (f"{other}.payments", f"{other}.payments.retry.1", f"{other}.payments.dlq"):
+        with pytest.raises(PublishRefused):
+            await (await connect_as(role)).publish_raw(
+                secured.prefix + f"{other}.internal", secured.prefix + queue, b"{}", meta()
+            )
+
+
+async def test_the_broker_refuses_a_user_id_that_is_not_the_publishers_own(secured) -> None:
+    connection = await aio_pika.connect(secured.url("payments"))
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(secured.prefix + "payments.broadcast", ensure=False)
+        forged = aio_pika.Message(b"{}", type="payment.succeeded", user_id=secured.user("orders"))
+        with pytest.raises(aiormq.exceptions.ChannelPreconditionFailed):
+            await exchange.publish(forged, routing_key="")
+    finally:
+        await connection.close()
+
+
+async def test_a_type_a_queue_does_not_carry_is_refused_and_parked_not_mailed(connect_as, secured) -> None:
+    """Issue #13: an order.created sent to payments.broadcast (payments may write there with any type)
+    became a shop e-mail to an address the sender chose."""
+    notifier, payments = await connect_as("notifier"), await connect_as("payments")
+    handled: list = []
+    consumer = await collect(notifier, "notifier.payments", handled)
+    created = {"message_id": uuid.uuid4().hex, "type": "order.created", "correlation_id": "c"}
+    await payments.publish_raw(secured.prefix + "payments.broadcast", "order.created", b"{}", created)
+    await eventually(lambda: notifier.stats.refused == 1)
+    await consumer.stop()
+    assert handled == []
+    assert notifier.stats.dead_lettered == 1
+
+
+async def test_a_carried_type_from_a_user_that_does_not_publish_it_is_refused(connect_as, secured) -> None:
+    """RabbitMQ vouches for user_id; the consumer checks it is the service that owns the event type."""
+    notifier = await connect_as("notifier")
+    handled: list = []
+    consumer = await collect(notifier, "notifier.payments", handled)
+    async with secured.rabbit.management() as management:
+        await management.set_permissions(secured.vhost, "guest")  # an administrator, not the payments user
+    admin = await connect(
+        secured.rabbit.url.rsplit("/", 1)[0] + "/" + quote(secured.vhost, safe=""),
+        name="test:admin",
+        prefix=secured.prefix,
+    )
+    try:
+        await admin.publish(payment())  # user_id guest
+        await eventually(lambda: notifier.stats.refused == 1)
+    finally:
+        await admin.close()
+        await consumer.stop()
+    assert handled == []

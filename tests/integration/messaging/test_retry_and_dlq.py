@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import ClassVar
 
 from messaging import dlq
-from messaging.event import Envelope
+from messaging.event import Envelope, Event
 from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
 from tests.conftest import eventually
 
@@ -15,7 +16,19 @@ from ._model import Collector, ThingHappened
 
 EVENTS = Exchange("retry.things", ExchangeType.TOPIC)
 QUEUE = Queue("work", binds=(Binding(EVENTS, "thing.*"),), retry_delays=(0.3, 0.6), type=QueueType.QUORUM)
-TOPOLOGY = Topology(exchanges=(EVENTS,), queues=(QUEUE,), routes={ThingHappened: (EVENTS,)})
+
+
+class ThingNoted(Event):  # routed to the queue; its consumer has no handler for it
+    routing_key: ClassVar[str] = "thing.noted"
+
+
+class ThingUnknown(Event):  # routed nowhere near the queue: whoever sends it there forged it
+    routing_key: ClassVar[str] = "thing.unknown"
+
+
+TOPOLOGY = Topology(
+    exchanges=(EVENTS,), queues=(QUEUE,), routes={ThingHappened: (EVENTS,), ThingNoted: (EVENTS,)}
+)
 
 
 async def _depth(broker, name: str) -> int:
@@ -81,18 +94,34 @@ async def test_a_poison_body_goes_straight_to_the_dlq(make_broker, prefix) -> No
     assert set(parked) == {"poison-1", "p2", "p3"}
     assert parked["poison-1"].headers["x-error"].startswith("invalid body")
     assert parked["p2"].headers["x-attempts"] == 1
-    assert "no type" in parked["p3"].headers["x-error"]
+    assert "without a type" in parked["p3"].headers["x-error"]
 
 
-async def test_unknown_types_are_acked_and_ignored(make_broker, prefix) -> None:
+async def test_a_type_the_queue_carries_without_a_handler_is_acked_and_ignored(make_broker, prefix) -> None:
     broker = await make_broker(TOPOLOGY, prefix)
     await broker.declare()
-    meta = {"message_id": "m1", "type": "thing.unknown", "correlation_id": "c"}
     async with broker.consumer(QUEUE, {ThingHappened: Collector()}, None):
-        await broker.publish_raw(prefix + "retry.things", "thing.unknown", b"{}", meta)
+        await broker.publish(Envelope.wrap(ThingNoted()))
         await eventually(lambda: broker.stats.ignored == 1)
     assert await _depth(broker, prefix + "work") == 0
     assert await _depth(broker, prefix + "work.dlq") == 0
+
+
+async def test_a_type_the_queue_does_not_carry_is_refused_and_parked_with_the_reason(
+    make_broker, prefix
+) -> None:
+    """Issue #13: an order.created sent to the payments fanout became an e-mail to anyone."""
+    broker = await make_broker(TOPOLOGY, prefix)
+    await broker.declare()
+    handler = Collector()
+    meta = {"message_id": "m1", "type": "thing.unknown", "correlation_id": "c"}
+    async with broker.consumer(QUEUE, {ThingHappened: handler, ThingUnknown: handler}, None):
+        await broker.publish_raw(prefix + "retry.things", "thing.unknown", b"{}", meta)
+        await eventually(lambda: broker.stats.dead_lettered == 1)
+    assert handler.attempts == {}
+    assert broker.stats.refused == 1
+    [parked] = await dlq.show(broker, prefix + "work")
+    assert parked.headers["x-error"].startswith("refused: thing.unknown is not carried by")
 
 
 async def test_operator_cli_lists_shows_replays_and_purges(make_broker, prefix, rabbit) -> None:

@@ -61,7 +61,11 @@ def test_each_service_is_granted_exactly_its_own_resources() -> None:
     assert not allowed("orders", "read", "notifier.payments")
     assert allowed("orders", "configure", "orders.deadlines")
     assert not allowed("orders", "configure", "orders.events")
-    assert allowed("notifier", "write", "amq.default")
+    assert not any(allowed(user, "write", "amq.default") for user in grants)  # issue #13
+    assert allowed("notifier", "write", "notifier.internal")  # its retries and parked messages
+    assert not allowed("notifier", "write", "orders.internal")
+    assert allowed("orders", "write", "orders.internal")
+    assert not allowed("orders", "write", "notifier.internal")
     assert not allowed("notifier", "write", "orders.events")
     assert not any(allowed(user, "configure", "orders.paymentsX") for user in grants)  # anchored
 

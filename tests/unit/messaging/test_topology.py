@@ -13,6 +13,7 @@ from messaging.topology import (
     Queue,
     QueueType,
     Topology,
+    _matches,
     delay_binding_key,
     delay_routing_key,
 )
@@ -64,9 +65,60 @@ def test_prefix_isolates_every_name_but_not_routing_keys() -> None:
     ex = Exchange("e", ExchangeType.TOPIC)
     topo = Topology((ex,), (Queue("q", binds=(Binding(ex, "a.*"),)),), {})
     plan = topo.plan("t1.")
-    assert {x.name for x in plan.exchanges} == {"t1.e"}
+    assert {x.name for x in plan.exchanges} == {"t1.e", "t1.q.internal"}
     assert all(q.name.startswith("t1.") for q in plan.queues)
-    assert [(b.source, b.destination, b.routing_key) for b in plan.bindings] == [("t1.e", "t1.q", "a.*")]
+    bindings = [(b.source, b.destination, b.routing_key) for b in plan.bindings]
+    assert bindings[0] == ("t1.e", "t1.q", "a.*")
+    assert all(b[0] == "t1.q.internal" and b[1] == b[2] for b in bindings[1:])  # the owner's own, by name
+
+
+def test_retries_and_dead_letters_go_through_the_owners_exchange_never_the_default_one() -> None:
+    queue = Queue("orders.payments", retry_delays=(1.0, 5.0))
+    plan = Topology((), (queue,), {}).plan()
+    assert {x.name: x.type for x in plan.exchanges} == {"orders.internal": ExchangeType.DIRECT}
+    dlx = {q.name: q.arguments.get("x-dead-letter-exchange") for q in plan.queues}
+    assert dlx == {
+        "orders.payments": "orders.internal",
+        "orders.payments.dlq": None,
+        "orders.payments.retry.1": "orders.internal",
+        "orders.payments.retry.2": "orders.internal",
+    }
+    own = {(b.source, b.destination, b.routing_key) for b in plan.bindings}
+    assert own == {("orders.internal", q, q) for q in dlx}
+
+
+def test_each_queue_carries_the_types_its_bindings_bring_and_no_other() -> None:
+    carried = {q.name: TOPOLOGY.carried_by(q) for q in TOPOLOGY.queues}
+    payments = {
+        "payment.succeeded",
+        "payment.pending",
+        "payment.failed",
+        "payment.expired",
+        "payment.refunded",
+    }
+    assert carried["orders.payments"] == payments
+    assert carried["notifier.payments"] == payments  # the fanout brings payment events only
+    assert carried["notifier.orders"] == {"order.created", "order.paid", "order.canceled", "order.refunded"}
+    assert carried["orders.deadlines"] == set()  # fed only through its owner's exchange and the delays
+
+
+@pytest.mark.parametrize(
+    ("pattern", "key", "matches"),
+    [
+        ("a.*", "a.b", True),
+        ("a.*", "a.b.c", False),
+        ("a.#", "a", True),
+        ("a.#", "a.b.c", True),
+        ("#.c", "a.b.c", True),
+        ("#", "anything.at.all", True),
+        ("a.*.c", "a.b.c", True),
+        ("a.*.c", "a.c", False),
+        ("payment.*", "order.created", False),
+    ],
+)
+def test_topic_bindings_match_like_rabbitmq(pattern: str, key: str, matches: bool) -> None:
+    ex = Exchange("t", ExchangeType.TOPIC)
+    assert _matches(Binding(ex, pattern), key) is matches
 
 
 def test_delay_routing_key_spells_the_seconds_in_bits_then_the_queue() -> None:

@@ -67,6 +67,7 @@ class Consumer(Generic[D]):
         self._tag: ConsumerTag | None = None
         self._attached = False
         self._active = 0
+        self._running: set[asyncio.Task[None]] = set()  # handlers that outlive a closed channel
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -170,6 +171,17 @@ class Consumer(Generic[D]):
         await self.stop()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        """aiormq runs this in a task that it cancels when the channel is closed (run() closes it to
+        attach again). A handler cut off there may have done its outside effect (an e-mail accepted by
+        SMTP) without committing that it did, so the redelivery did it again (make chaos,
+        broker-restarted). The work runs in a task of our own and finishes; only its ack is lost, and
+        the redelivery finds the effect recorded."""
+        task = asyncio.create_task(self._tracked(message))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        await asyncio.shield(task)
+
+    async def _tracked(self, message: AbstractIncomingMessage) -> None:
         self._active += 1
         self._idle.clear()
         try:

@@ -40,3 +40,35 @@ async def test_a_consumer_whose_queue_was_deleted_and_declared_again_attaches_ag
     await asyncio.gather(task, return_exceptions=True)
     await consumer.stop(grace=5)
     assert not consumer.attached
+
+
+async def test_a_handler_running_when_its_channel_is_replaced_finishes_its_work(make_broker, prefix) -> None:
+    """Closing a channel cancels the delivery tasks aiormq runs on it. Attaching again closes the old
+    channel; a handler cut off there after its outside effect and before its commit made the notifier
+    send a receipt twice (make chaos, broker-restarted). Handlers now run to their end."""
+    publisher = await make_broker(TOPOLOGY, prefix, name="test:att-publisher-midway")
+    await publisher.declare()
+    side = await make_broker(TOPOLOGY, prefix, name="test:att-consumer-midway")
+    started, go_on, finished = asyncio.Event(), asyncio.Event(), []
+
+    async def slow(msg, deps) -> None:  # type: ignore[no-untyped-def]
+        started.set()
+        await go_on.wait()  # the consumer attaches again on a new channel while the handler is here
+        finished.append(msg.data.n)
+
+    consumer = side.consumer(QUEUE, {ThingHappened: slow}, None, prefetch=1)
+    task = asyncio.create_task(consumer.run(check_every=0.2))
+    await eventually(lambda: consumer.attached)
+    await publisher.publish(Envelope.wrap(ThingHappened(n=7)))
+    await asyncio.wait_for(started.wait(), 10)
+    old = consumer._channel
+    channel = await publisher.connection.channel()
+    await channel.queue_delete(prefix + QUEUE.name)
+    await channel.close()
+    await publisher.declare()
+    await eventually(lambda: consumer._channel is not old and consumer.attached, timeout=15)
+    go_on.set()
+    await eventually(lambda: 7 in finished, timeout=10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await consumer.stop(grace=5)

@@ -60,7 +60,7 @@ def _vhost(url: str) -> str:
 async def _run_dlq(args: argparse.Namespace, broker: Broker) -> int:
     if args.action == "list":
         async with Management.for_amqp_url(args.url, args.management_url) as management:
-            for name, depth in (await dlq.depths(management, _vhost(args.url), args.prefix)).items():
+            for name, depth in (await dlq.depths(broker, management, _vhost(args.url), args.prefix)).items():
                 print(f"{depth:8d}  {name}")
         return 0
     if not args.queue:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage
 
 from messaging._wire import Meta
@@ -42,14 +43,32 @@ def dlq_name(queue: str) -> str:
     return queue if queue.endswith(".dlq") else f"{queue}.dlq"
 
 
-async def depths(management: Management, vhost: str, prefix: str = "") -> dict[str, int]:
-    """Messages waiting in every dead-letter queue of the vhost (the management UI's view)."""
-    queues = await management.queues(vhost)
-    return {
-        q["name"]: int(q.get("messages", 0))
-        for q in sorted(queues, key=lambda q: str(q["name"]))
+async def depths(broker: Broker, management: Management, vhost: str, prefix: str = "") -> dict[str, int]:
+    """Messages waiting in every dead-letter queue, counted now.
+
+    The names come from the topology and from the management API (other teams' queues too); the
+    counts from a passive declare of each, which the broker answers with the queue's current depth.
+    The management API's own counts lag by its statistics interval: `dlq list` said 0 while `dlq
+    show` already printed the parked message (issue #16).
+    """
+    names = {prefix + q.dlq_name for q in broker.topology.queues if q.dead_letter}
+    names |= {
+        str(q["name"])
+        for q in await management.queues(vhost)
         if str(q["name"]).endswith(".dlq") and str(q["name"]).startswith(prefix)
     }
+    out: dict[str, int] = {}
+    for name in sorted(names):
+        channel = await broker.connection.channel()  # a passive declare of a missing queue closes it
+        try:
+            declared = await channel.declare_queue(name, passive=True)
+            out[name] = int(declared.declaration_result.message_count or 0)
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            continue  # not declared on this broker
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+    return out
 
 
 async def show(broker: Broker, queue: str, limit: int = 20) -> list[Parked]:

@@ -28,11 +28,12 @@ test: install browser ## the whole suite against a real RabbitMQ and PostgreSQL
 test-unit: install ## unit tests only: no network
 	$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
 
-lint: install ## ruff, formatting, mypy --strict, import contracts
+lint: install ## ruff, formatting, mypy --strict, import contracts, public events unbroken (AsyncAPI)
 	$(UV) run --frozen ruff check . && \
 	$(UV) run --frozen ruff format --check . && \
 	$(UV) run --frozen mypy libs services tools benchmarks && \
-	$(UV) run --frozen lint-imports
+	$(UV) run --frozen lint-imports && \
+	$(UV) run --frozen python -m messaging asyncapi --check docs/asyncapi.json
 
 fmt: install ## format and autofix
 	$(UV) run --frozen ruff format . && $(UV) run --frozen ruff check --fix .

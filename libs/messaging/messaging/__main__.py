@@ -1,4 +1,4 @@
-"""Operator CLI: `python -m messaging dlq list|show|replay|purge QUEUE`, `topology export|declare`."""
+"""Operator CLI: `dlq list|show|replay|purge QUEUE`, `topology export|declare`, `asyncapi`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 import os
 import re
 import sys
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from messaging import definitions, dlq, runtime
+from messaging import asyncapi, definitions, dlq, runtime
 from messaging.broker import Broker, connect
 from messaging.management import Management
 from messaging.topology import TOPOLOGY
@@ -49,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
         help="password of user U from RABBITMQ_PASSWORD_<U> (upper case, '_' for other characters)",
     )
     topo.add_argument("--admin", default=None, help="add an administrator user of this name")
+    spec = groups.add_parser("asyncapi", help="AsyncAPI 3.0 document of the public events")
+    spec.add_argument("-o", "--output", help="write it here (refused if it breaks the file's consumers)")
+    spec.add_argument("--check", metavar="FILE", help="fail if FILE is stale or the code breaks it")
+    spec.add_argument("--allow-breaking", action="store_true", help="write even a breaking change")
     return parser
 
 
@@ -121,10 +126,46 @@ async def _main(args: argparse.Namespace) -> int:
         await broker.close()
 
 
+def _asyncapi(args: argparse.Namespace) -> int:
+    """Print, write or check the document; a breaking change is refused unless allowed."""
+    new = asyncapi.document()
+    target = args.check or args.output
+    old = _read_json(target) if target else None
+    problems = asyncapi.breaking(old, new) if old is not None else []
+    for problem in problems:
+        print(f"breaking: {problem}", file=sys.stderr)
+    if args.check:
+        if old != new:
+            print(f"{args.check} is stale: run python -m messaging asyncapi -o {args.check}", file=sys.stderr)
+            return 1
+        return 0
+    if problems and not args.allow_breaking:
+        print("refused: publish the change under a new .v2 routing key instead", file=sys.stderr)
+        return 1
+    text = json.dumps(new, indent=2) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _read_json(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as source:
+            found: dict[str, Any] = json.load(source)
+            return found
+    except FileNotFoundError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.group == "topology" and args.action == "export":
         return _export(args)
+    if args.group == "asyncapi":
+        return _asyncapi(args)
     return runtime.run(_main(args))
 
 

@@ -15,7 +15,7 @@ from gateway.http_upstreams import HttpUpstreams, build_client
 from gateway.metrics import Metrics
 from gateway.middleware import RequestContext, send_error
 from gateway.readiness import readiness_checks
-from gateway.routes import api, payment, shop
+from gateway.routes import api, catalogue, payment, shop
 from gateway.settings import Settings
 from gateway.throttle import OrderThrottle
 from runtime import Health
@@ -74,7 +74,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     _use(app, deps)  # fakes from tests; else set by the lifespan
     app.state.throttle = OrderThrottle(settings.order_rate_limit)
     errors.install(app)
-    for module in (shop, payment, api):
+    for module in (shop, payment, api, catalogue):
         app.include_router(module.router)
     app.include_router(health_router)
     install_limits(

@@ -3,6 +3,7 @@
 import uuid
 
 from gateway.upstreams import UpstreamUnavailable
+from messaging import asyncapi
 
 
 async def test_healthz_answers_without_asking_anyone(client, upstreams):
@@ -83,3 +84,14 @@ async def test_api_docs_load_their_scripts_from_the_gateway_not_a_cdn(client) ->
             response = await client.get(asset)
             assert response.status_code == 200, asset
             assert len(response.content) > 100_000, asset
+
+
+async def test_the_gateway_serves_the_asyncapi_document_of_the_public_exchanges(client) -> None:
+    response = await client.get("/asyncapi.json")
+    assert response.status_code == 200
+    assert response.json() == asyncapi.document()
+    assert {c["address"] for c in response.json()["channels"].values()} == {
+        "payments.events",
+        "payments.broadcast",
+        "orders.events",
+    }

@@ -101,7 +101,7 @@ async def system(rabbit: Rabbit, postgres: Postgres, _run_module: ModuleType) ->
     procs = run.start(run.plan(env), env, logs)
     system = System(env, procs, logs)
     try:
-        late = await asyncio.to_thread(run.wait_ready, run.plan(env), 60)
+        late = await asyncio.to_thread(run.wait_ready, run.plan(env), 180)  # a loaded 2-core CI machine
         if late:
             pytest.fail(f"not ready within 60 s: {late}; see {system.logs}", pytrace=False)
         yield system

@@ -8,8 +8,6 @@ from enum import StrEnum
 from uuid import UUID
 
 MESSAGE_ID_DOMAIN = "paybus"
-ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND"})
-ZERO_DECIMAL |= {"VUV", "XAF", "XOF", "XPF"}
 _RANK = {"pending": 0, "payment_failed": 0, "paid": 1, "canceled": 1, "refunded": 2}
 
 
@@ -101,16 +99,6 @@ class Mail:
 def message_id(kind: str, order_id: UUID) -> str:
     """Deterministic, so a receiving server can drop the copy a crash between send and record makes."""
     return f"<{kind}.{order_id}@{MESSAGE_ID_DOMAIN}>"
-
-
-def money(amount: int, currency: str) -> str:
-    """Minor units as text: 1250 EUR -> 'EUR 12.50'; zero-decimal currencies have no fraction."""
-    code = currency.upper()
-    if code in ZERO_DECIMAL:
-        return f"{code} {amount:,}"
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{code} {whole:,}.{cents:02d}"
 
 
 def advance(current: str, new: str) -> str:

@@ -1,20 +1,41 @@
-"""notifier: the PDF invoice attached to a payment receipt (fpdf2, core fonts: cheap per payment)."""
+"""notifier: the PDF invoice attached to a payment receipt (fpdf2, with Noto Sans embedded).
+
+The built-in PDF fonts cover Latin-1 only (€ printed as "?"), so the invoice embeds Noto Sans, shipped
+by the `fontpkg-noto-sans` package (SIL OFL 1.1): Latin, Greek, Cyrillic and the currency signs, but
+no Chinese, Japanese or Korean script. fpdf2 embeds only the glyphs the invoice uses. The file is
+a variable font; its default instance (regular weight) is used as is, since fpdf2 re-instances a
+variable font on every document (seconds each), and bold is drawn with a stroke instead.
+"""
 
 from __future__ import annotations
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
 
-from notifier.domain import Order, Payment, money
+from fpdf import FPDF
+from fpdf.enums import TextMode, XPos, YPos
+
+from messaging.money import format_money as money
+from notifier.domain import Order, Payment
 
 SELLER = "paybus shop"
+FONT = Path(str(files("fontpkg_noto_sans") / "files" / "NotoSans[wdth,wght].ttf"))
+_FAMILY = "NotoSans"
 _COLUMNS = ((95.0, "Item", "L"), (20.0, "Qty", "R"), (35.0, "Unit price", "R"), (40.0, "Amount", "R"))
 _ROW = 7.0
 
 
-def _latin1(text: str) -> str:
-    # The built-in PDF fonts cover Latin-1 only; embedding a TrueType font would cost far more per PDF.
-    return text.encode("latin-1", errors="replace").decode("latin-1")
+@contextmanager
+def _style(pdf: FPDF, style: str, size: float) -> Iterator[None]:
+    """The font at `size`; "B": the regular face drawn filled and stroked, to look bold."""
+    pdf.set_font(_FAMILY, size=size)
+    if "B" not in style:
+        yield
+        return
+    with pdf.local_context(text_mode=TextMode.FILL_STROKE, line_width=size * 0.012):
+        yield
 
 
 def invoice_filename(order: Order) -> str:
@@ -24,6 +45,7 @@ def invoice_filename(order: Order) -> str:
 def build_invoice(order: Order, payment: Payment) -> bytes:
     """Order lines, totals, payment date and the Stripe reference, as PDF bytes."""
     pdf = FPDF(format="A4")
+    pdf.add_font(_FAMILY, fname=FONT)
     pdf.set_creation_date(payment.paid_at)  # same bytes on every retry of the same receipt
     pdf.set_title(f"Invoice {order.ref}")
     pdf.set_author(SELLER)
@@ -35,8 +57,8 @@ def build_invoice(order: Order, payment: Payment) -> bytes:
 
 
 def _text_line(pdf: FPDF, text: str, *, size: float = 10, style: str = "") -> None:
-    pdf.set_font("Helvetica", style=style, size=size)
-    pdf.cell(0, 6, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    with _style(pdf, style, size):
+        pdf.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _header(pdf: FPDF, order: Order, payment: Payment) -> None:
@@ -50,9 +72,9 @@ def _header(pdf: FPDF, order: Order, payment: Payment) -> None:
 
 
 def _row(pdf: FPDF, cells: tuple[str, ...], *, style: str = "") -> None:
-    pdf.set_font("Helvetica", style=style, size=10)
-    for (width, _, align), text in zip(_COLUMNS, cells, strict=True):
-        pdf.cell(width, _ROW, _latin1(text), border="B", align=align)
+    with _style(pdf, style, 10):
+        for (width, _, align), text in zip(_COLUMNS, cells, strict=True):
+            pdf.cell(width, _ROW, text, border="B", align=align)
     pdf.ln(_ROW)
 
 
@@ -61,9 +83,9 @@ def _lines(pdf: FPDF, order: Order) -> None:
     for line in order.lines:
         unit, amount = money(line.unit_price, order.currency), money(line.line_total, order.currency)
         _row(pdf, (line.name, str(line.quantity), unit, amount))
-    pdf.set_font("Helvetica", style="B", size=11)
-    pdf.cell(150, 9, "Total", align="R")
-    pdf.cell(40, 9, money(order.total, order.currency), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    with _style(pdf, "B", 11):
+        pdf.cell(150, 9, "Total", align="R")
+        pdf.cell(40, 9, money(order.total, order.currency), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
 
 

@@ -13,7 +13,8 @@ from email.utils import formataddr, formatdate, getaddresses, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from notifier.domain import Mail, money
+from messaging.money import format_money
+from notifier.domain import Mail
 from notifier.invoice import build_invoice, invoice_filename
 from notifier.mailer import Outgoing
 
@@ -35,7 +36,7 @@ class Composer:
             undefined=StrictUndefined,
             keep_trailing_newline=True,
         )
-        self._env.filters["money"] = money
+        self._env.filters["money"] = format_money
 
     def render(self, mail: Mail) -> tuple[str, str]:
         """The text and HTML bodies."""

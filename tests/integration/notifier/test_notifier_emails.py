@@ -27,8 +27,8 @@ async def test_order_created_sends_a_confirmation_with_lines_total_and_order_lin
     assert mail.from_ == "shop@example.com"
     assert mail.subject == f"We received your order {ref}"
     assert mail.message_id == f"<confirmation.{order_id}@paybus>"
-    assert "2 x Mug <b> @ EUR 12.50 = EUR 25.00" in mail.text
-    assert "Total: EUR 44.99" in mail.text
+    assert "2 x Mug <b> @ €12.50 = €25.00" in mail.text
+    assert "Total: €44.99" in mail.text
     assert f"http://shop.test/orders/{order_id}" in mail.text
     assert "Mug &lt;b&gt;" in mail.html
     assert "<b>" not in mail.html
@@ -43,15 +43,15 @@ async def test_payment_succeeded_sends_a_receipt_with_the_pdf_invoice(stand, mai
     [_, receipt] = await mailbox.wait_for(to("ben@example.com"), count=2, timeout=10)
     ref = str(created.data.order_id)[:8].upper()
     assert receipt.subject == f"Payment received for order {ref}: your invoice"
-    assert "payment of EUR 44.99" in receipt.text
-    assert "payment of <strong>EUR 44.99</strong>" in receipt.html
+    assert "payment of €44.99" in receipt.text
+    assert "payment of <strong>€44.99</strong>" in receipt.html
     [pdf] = receipt.attachments
     assert (pdf.content_type, pdf.filename) == ("application/pdf", f"invoice-{ref}.pdf")
     text = _pdf_text(pdf.payload)
     for line in (
-        "Mug <b> 2 EUR 12.50 EUR 25.00",
-        "Book & Co 1 EUR 19.99 EUR 19.99",
-        "Total EUR 44.99",
+        "Mug <b> 2 €12.50 €25.00",
+        "Book & Co 1 €19.99 €19.99",
+        "Total €44.99",
         "ben@example.com",
         "cs_test_1",
         "pi_test_1",
@@ -82,7 +82,7 @@ async def test_payment_failed_refund_and_cancel_each_send_their_email(stand, mai
     [refund] = [m for m in mails if m.subject.startswith("Refund issued")]
     assert "did not go through (card declined)" in failed.text
     assert f'href="http://shop.test/orders/{order_id}"' in failed.html
-    assert "EUR 10.00 of EUR 44.99 refunded in total so far" in refund.text
+    assert "€10.00 of €44.99 refunded in total so far" in refund.text
     [_, cancel] = await mailbox.wait_for(to("dan@example.com"), count=2, timeout=10)
     assert cancel.subject == f"Order {str(data.order_id)[:8].upper()} canceled"
     assert "was canceled (payment deadline passed)" in cancel.text

@@ -1,4 +1,4 @@
-"""The gateway's pure rules: money, the order form, orders' 422 messages, payability."""
+"""The gateway's pure rules: the order form, orders' 422 messages, payability (money: tests/unit/money)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,29 +7,12 @@ from pydantic import JsonValue
 
 from gateway import domain
 from gateway.models import OrderCreate, OrderItemCreate, Product
-from gateway.pages import money
 from tests.unit.gateway.fakes import InMemoryUpstreams
 
 PRODUCTS = [
     Product(id="a", name="A", price=1, currency="eur"),
     Product(id="b", name="B", price=1, currency="eur"),
 ]
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (1500, "eur", "€15.00"),
-        (5, "usd", "$0.05"),
-        (123456789, "gbp", "£1,234,567.89"),
-        (1500, "jpy", "¥1,500"),
-        (1500, "chf", "15.00 CHF"),
-        (1500, "KWD", "1.500 KWD"),
-        (-250, "eur", "-€2.50"),
-    ],
-)
-def test_money_formats_minor_units_with_the_currency(amount, currency, text):
-    assert money(amount, currency) == text
 
 
 def test_the_form_becomes_an_order_of_the_chosen_products():

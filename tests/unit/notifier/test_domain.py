@@ -1,4 +1,4 @@
-"""Pure rules: money, forward-only status, message ids and which e-mail an event asks for."""
+"""Pure rules: forward-only status, message ids, which e-mail an event asks for (money: tests/unit/money)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,6 @@ from notifier.domain import Order
 ORDER = Order(
     uuid.UUID(int=1), "bob@example.com", (), 4499, "eur", "pending", datetime(2025, 1, 2, tzinfo=UTC)
 )
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "text"),
-    [
-        (4499, "eur", "EUR 44.99"),
-        (5, "usd", "USD 0.05"),
-        (123456789, "EUR", "EUR 1,234,567.89"),
-        (1500, "jpy", "JPY 1,500"),
-        (-250, "eur", "-EUR 2.50"),
-    ],
-)
-def test_money_formats_minor_units_per_currency(amount: int, currency: str, text: str) -> None:
-    assert domain.money(amount, currency) == text
 
 
 @pytest.mark.parametrize(

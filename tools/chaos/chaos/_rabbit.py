@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -220,13 +221,14 @@ class RabbitCluster:
             time.sleep(0.5)
 
     def restart(self) -> None:
-        """Every node stop_app, then start_app (a broker restart that keeps the nodes' VMs)."""
-        for node in reversed(self.nodes):
-            node.stop_app()
-        for node in self.nodes:
-            node.start_app()
+        """Every node stop_app at once, then start_app at once (a whole-cluster broker restart that
+        keeps the Erlang VMs; started side by side, the nodes find each other as they come up)."""
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(lambda node: node.stop_app(), self.nodes))
+            list(pool.map(lambda node: node.start_app(), self.nodes))
 
     def stop(self) -> None:
-        for node in reversed(self.nodes):
-            node.stop(keep=True)
+        """Stop every node at once (each by its own name; the cluster is thrown away), then remove it all."""
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(lambda node: node.stop(keep=True), self.nodes))
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -39,6 +39,18 @@ async def test_an_order_is_created_paid_for_and_followed_until_paid(gateway, fak
     assert "Thank you: your order is paid" in paid.text
 
 
+async def test_the_canceled_page_reads_the_order_from_orders_with_the_service_token(gateway, fakes):
+    """Tab 1 paid, tab 2 cancels on the same session: the page says paid, as orders does."""
+    order = fakes.add_order("paid")
+    fakes.seen["orders"].clear()
+    page = check_page((await gateway.get(f"/payment/canceled/?order_id={order['id']}")).text)
+    assert "Your order is paid" in page.text
+    assert "No money was taken" not in page.text
+    [call] = fakes.seen["orders"]
+    assert call.path == f"/orders/{order['id']}"
+    assert call.headers["authorization"] == f"Bearer {SERVICE_TOKEN}"
+
+
 async def test_every_upstream_call_presents_the_service_token(gateway, fakes):
     created = await gateway.post(
         "/api/orders", json={"email": "ada@example.com", "items": [{"product_id": "tea", "quantity": 1}]}

@@ -124,10 +124,13 @@ async def test_canceled_page_links_back_to_the_order(client, order):
         assert page.all("a", href=f"/orders/{order.id}"), query
 
 
-@pytest.mark.parametrize("query", ["", "?order_id=nope", "?session_id=cs_unknown", "?session_id=%3Cb%3E"])
+@pytest.mark.parametrize(
+    "query",
+    ["", "?order_id=nope", f"?order_id={uuid.uuid4()}", "?session_id=cs_unknown", "?session_id=%3Cb%3E"],
+)
 async def test_canceled_page_without_a_known_order_links_to_the_shop(client, query):
     page = check_page((await client.get(f"/payment/canceled/{query}")).text)
-    assert "open it from the link in your e-mail" in page.text
+    assert "open your order from the link in your e-mail" in page.text
     assert page.all("a", href="/")
 
 
@@ -136,3 +139,90 @@ async def test_canceled_page_still_renders_when_payments_is_down(client, upstrea
     response = await client.get("/payment/canceled/?session_id=cs_x")
     assert response.status_code == 200
     assert "Payment canceled" in check_page(response.text).text
+
+
+# What each page must say, and must never say, for each status orders reports (issue 15, item 5).
+TRUTH = {
+    "pending": ("Your order is not paid yet.", ["is paid", "No money was taken", "refunded"]),
+    "payment_failed": ("the last payment attempt did not go through", ["is paid", "refunded"]),
+    "paid": ("Your order is paid", ["No money was taken", "not paid", "was canceled"]),
+    "refunded": ("went back to you", ["No money was taken", "not paid", "Pay"]),
+    "canceled": ("It can no longer be paid", ["No money was taken", "is paid", "Pay"]),
+}
+
+
+@pytest.mark.parametrize("status", list(TRUTH))
+async def test_canceled_page_says_what_is_true_of_the_order_now(client, upstreams, order, status):
+    """Two tabs on one session: tab 1 pays, tab 2 cancels; the page reads the order, not the button."""
+    session_id = await _session_of(client, order.id)
+    upstreams.set_status(order.id, status)
+    if status == "refunded":
+        upstreams.orders[order.id] = upstreams.orders[order.id].model_copy(update={"refunded_amount": 1500})
+    says, never = TRUTH[status]
+    for query in (f"order_id={order.id}", f"session_id={session_id}"):
+        response = await client.get(f"/payment/canceled/?{query}")
+        assert response.status_code == 200
+        page = check_page(response.text)
+        assert says in page.text, query
+        for claim in never:
+            assert claim not in page.text.replace("Payment canceled", ""), (status, claim)
+        assert page.all("strong", **{"class": f"status status-{status}"})
+        assert page.all("a", href=f"/orders/{order.id}")
+        assert bool(page.all("form", action="/payment/process/")) == (status in ("pending", "payment_failed"))
+
+
+async def test_canceled_page_for_a_paid_order_names_the_amount_and_no_pay_button(client, upstreams, order):
+    upstreams.set_status(order.id, "paid")
+    page = check_page((await client.get(f"/payment/canceled/?order_id={order.id}")).text)
+    assert "We received €15.00 on" in page.text
+    assert "a receipt is on its way to ada@example.com" in page.text
+    assert not page.all("button")
+
+
+async def test_canceled_page_claims_nothing_when_orders_cannot_be_asked(client, upstreams, order):
+    upstreams.set_status(order.id, "paid")
+    upstreams.failure = UpstreamUnavailable("orders", "orders is unreachable")
+    response = await client.get(f"/payment/canceled/?order_id={order.id}")
+    assert response.status_code == 200
+    page = check_page(response.text)
+    assert "We could not check your order just now" in page.text
+    assert "No money was taken" not in page.text
+    assert "not paid" not in page.text
+    assert page.all("a", href=f"/orders/{order.id}")
+
+
+async def test_canceled_page_past_the_deadline_offers_no_payment(client, upstreams):
+    late = upstreams.add_order("ada@example.com", LINES, payment_deadline="2020-01-01T00:00:00Z")
+    page = check_page((await client.get(f"/payment/canceled/?order_id={late.id}")).text)
+    assert "Your order is not paid yet." in page.text
+    assert "The time to pay this order has run out." in page.text
+    assert not page.all("form", action="/payment/process/")
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("paid", "Thank you: your order is paid"),
+        ("refunded", "This order was refunded"),
+        ("canceled", "This order was canceled"),
+        ("payment_failed", "The payment did not go through"),
+        ("pending", "Confirming your payment"),
+    ],
+)
+async def test_completed_page_says_what_is_true_of_the_order_now(client, upstreams, order, status, says):
+    session_id = await _session_of(client, order.id)
+    upstreams.set_status(order.id, status)
+    page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    assert says in page.text
+    assert page.all("strong", **{"class": f"status status-{status}"})
+    assert (page.meta_refresh() is not None) == (status == "pending")
+
+
+async def test_completed_page_names_a_status_it_has_no_words_for_instead_of_guessing(
+    client, upstreams, order
+):
+    session_id = await _session_of(client, order.id)
+    upstreams.orders[order.id] = upstreams.orders[order.id].model_copy(update={"status": "disputed"})
+    page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    assert "Its status: disputed." in page.text
+    assert "was canceled" not in page.text

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway import context, domain, pages
 from gateway.deps import UpstreamsDep
 from gateway.errors import PAGES_TAG, error_page
+from gateway.models import Order
 from gateway.routes._responses import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, UPSTREAM_ERRORS, page
 from gateway.upstreams import NotPayable, UpstreamError, Upstreams
 
@@ -19,6 +20,11 @@ router = APIRouter(prefix="/payment")
 log = logging.getLogger(__name__)
 ORDER_NOT_FOUND = "We could not find that order. Check the link in your e-mail."
 PAYMENT_NOT_FOUND = "We could not find that payment. Check the link, or open your order from its e-mail."
+CANCELED_TITLES = {
+    "paid": "Your order is paid",
+    "refunded": "Your order was refunded",
+    "canceled": "Your order was canceled",
+}
 
 
 @router.post(
@@ -81,11 +87,22 @@ async def payment_completed(upstreams: UpstreamsDep, session_id: str = "", attem
 
 @router.get("/canceled/", tags=[PAGES_TAG], response_class=HTMLResponse)
 async def payment_canceled(upstreams: UpstreamsDep, order_id: str = "", session_id: str = "") -> Response:
-    """Checkout was canceled: offers to try again from the order's page."""
+    """Back from Checkout without paying: says what is true of the order now (orders decides), since
+    another tab or a delayed payment may have paid it; offers to pay while it is payable."""
     parsed = domain.parse_uuid(order_id) if order_id else None
     if parsed is None and domain.valid_session_id(session_id):
         parsed = await _order_of_session(upstreams, session_id)
-    return pages.render("canceled.html", title="Payment canceled", order_id=parsed)
+    order, unchecked = await _order_now(upstreams, parsed) if parsed else (None, False)
+    if order is None and not unchecked:
+        parsed = None  # orders does not know it: no link to a page that would say so
+    return pages.render(
+        "canceled.html",
+        title=CANCELED_TITLES.get(order.status, "Payment canceled") if order else "Payment canceled",
+        order_id=parsed,
+        order=order,
+        unchecked=unchecked,
+        payable=order is not None and domain.payable(order, datetime.now(UTC)),
+    )
 
 
 async def _order_of_session(upstreams: Upstreams, session_id: str) -> UUID | None:
@@ -96,6 +113,15 @@ async def _order_of_session(upstreams: Upstreams, session_id: str) -> UUID | Non
         log.warning("canceled page without order link: %s (request_id=%s)", exc, context.request_id.get())
         return None
     return session.order_id if session else None
+
+
+async def _order_now(upstreams: Upstreams, order_id: UUID) -> tuple[Order | None, bool]:
+    """The order as orders knows it, and whether orders could not be asked (the page then claims nothing)."""
+    try:
+        return await upstreams.get_order(order_id), False
+    except UpstreamError as exc:
+        log.warning("canceled page without order status: %s (request_id=%s)", exc, context.request_id.get())
+        return None, True
 
 
 @router.post(

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PAYABLE_STATUSES = frozenset({"pending", "payment_failed"})
 MAX_EXPIRES_IN = 24 * 3600  # Stripe's upper bound for a Checkout Session's expires_at
+# Stripe measures its 30 min .. 24 h window from when it creates the session, later than our clock
+# read (a slow request, an SDK retry, an idempotent replay, clock skew): stay this far inside it.
+EXPIRES_MARGIN = timedelta(minutes=5)
 
 
 class OrderLine(BaseModel):
@@ -93,9 +96,10 @@ def check_payable(order: Order, now: datetime) -> None:
 
 
 def expires_at(deadline: datetime | None, now: datetime, min_expires_in: int) -> datetime:
-    """The order's deadline, clamped into Stripe's window (min_expires_in .. 24 h from now)."""
-    earliest = now + timedelta(seconds=min_expires_in)
-    latest = now + timedelta(seconds=MAX_EXPIRES_IN)
+    """The order's deadline, clamped into Stripe's window (min_expires_in .. 24 h from now) with
+    EXPIRES_MARGIN to spare at both ends, so a request that reaches Stripe minutes late still fits."""
+    earliest = now + timedelta(seconds=min_expires_in) + EXPIRES_MARGIN
+    latest = now + timedelta(seconds=MAX_EXPIRES_IN) - EXPIRES_MARGIN
     wanted = deadline or latest
     return max(earliest, min(wanted, latest)).replace(microsecond=0)
 

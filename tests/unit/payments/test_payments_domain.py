@@ -46,12 +46,13 @@ def event(kind: str, **obj) -> StripeEvent:  # type: ignore[no-untyped-def]
     ("deadline", "expected"),
     [
         (NOW + timedelta(hours=2), NOW + timedelta(hours=2)),
-        (NOW + timedelta(minutes=5), NOW + timedelta(minutes=30)),
-        (NOW + timedelta(days=3), NOW + timedelta(hours=24)),
-        (None, NOW + timedelta(hours=24)),
+        (NOW + timedelta(minutes=5), NOW + timedelta(minutes=35)),
+        (NOW + timedelta(minutes=34), NOW + timedelta(minutes=35)),
+        (NOW + timedelta(days=3), NOW + timedelta(hours=24) - timedelta(minutes=5)),
+        (None, NOW + timedelta(hours=24) - timedelta(minutes=5)),
     ],
 )
-def test_expiry_follows_the_deadline_inside_stripes_window(deadline, expected) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_follows_the_deadline_inside_stripes_window_with_a_margin(deadline, expected) -> None:  # type: ignore[no-untyped-def]
     assert domain.expires_at(deadline, NOW, 1800) == expected
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from stripe_sim import params as accepted
 from stripe_sim import payment_shapes, shapes
 from stripe_sim.checkout import Outcome
 from stripe_sim.errors import StripeError, invalid, resource_missing
@@ -12,7 +13,6 @@ from stripe_sim.store import AUTOMATIC, Origin, SessionRecord, Store
 
 Obj = dict[str, Any]
 Settle = Callable[[], None]
-REFUND_PARAMS = {"payment_intent", "charge", "amount", "reason", "metadata", "expand"}
 REASONS = {"duplicate", "fraudulent", "requested_by_customer"}
 
 
@@ -99,18 +99,15 @@ def _fail(ch: Obj, pi: Obj) -> None:
         "code": "insufficient_funds",
         "message": message,
         "charge": ch["id"],
-        "payment_method": {
-            "id": pi["payment_method"],
-            "object": "payment_method",
-            "type": pi["payment_method_types"][0],
-        },
+        "payment_method": payment_shapes.payment_method(ch),
+        "payment_method_type": pi["payment_method_types"][0],
     }
     pi.update(status="requires_payment_method", last_payment_error=error)
 
 
 def create_refund(store: Store, params: Obj, origin: Origin) -> Obj:
     """POST /v1/refunds: full or partial, never more than what is left on the charge."""
-    check_known(params, REFUND_PARAMS)
+    check_known(params, accepted.REFUND_CREATE)
     reason = get_str(params, "reason")
     if reason is not None and reason not in REASONS:
         raise invalid(
@@ -128,7 +125,6 @@ def create_refund(store: Store, params: Obj, origin: Origin) -> Obj:
         if ch["amount_refunded"] == ch["amount"]:
             previous["refunded"], ch["refunded"] = False, True
         ch["refunds"]["data"].insert(0, refund)
-        ch["refunds"]["total_count"] += 1
         store.emit("refund.created", refund, origin)
         store.emit("charge.refunded", ch, origin, previous)
         return refund

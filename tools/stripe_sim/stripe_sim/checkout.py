@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from stripe_sim import params as accepted
 from stripe_sim import shapes
 from stripe_sim.errors import StripeError, invalid, resource_missing
 from stripe_sim.forms import (
     check_known,
+    get_bool,
     get_dict,
     get_int,
     get_list,
@@ -21,25 +23,6 @@ Obj = dict[str, Any]
 Outcome = Literal["succeeded", "delayed_succeeded", "delayed_failed"]
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "delayed_succeeded", "delayed_failed")
 
-CREATE_PARAMS = {
-    "mode",
-    "line_items",
-    "client_reference_id",
-    "metadata",
-    "customer_email",
-    "success_url",
-    "cancel_url",
-    "expires_at",
-    "payment_method_types",
-    "expand",
-    "locale",
-    "submit_type",
-    "payment_intent_data",
-    "customer_creation",
-    "billing_address_collection",
-    "allow_promotion_codes",
-    "ui_mode",
-}
 MAX_EXPIRES_IN = 24 * 3600
 
 
@@ -51,7 +34,7 @@ class CreateRules:
 
 def create_session(store: Store, params: Obj, rules: CreateRules, origin: Origin) -> SessionRecord:
     """POST /v1/checkout/sessions in payment mode with ad-hoc `price_data` line items."""
-    check_known(params, CREATE_PARAMS)
+    check_known(params, accepted.SESSION_CREATE)
     _check_mode(params)
     created = shapes.now()
     raw_items = get_list(params, "line_items", required=True)
@@ -74,6 +57,7 @@ def create_session(store: Store, params: Obj, rules: CreateRules, origin: Origin
         "payment_method_types": get_str_list(params, "payment_method_types") or ["card"],
         "locale": get_str(params, "locale"),
         "submit_type": get_str(params, "submit_type"),
+        "adaptive_pricing": {"enabled": _adaptive_pricing(params)},
         "url": f"{rules.public_url}/pay/{session_id}",
     }
     record = SessionRecord(shapes.session(fields), items, _pi_metadata(params))
@@ -89,21 +73,31 @@ def _check_mode(params: Obj) -> None:
     if mode != "payment":
         raise invalid("mode", f"The local Stripe stand-in supports only mode=payment, not {mode}.")
     ui_mode = get_str(params, "ui_mode")
-    if ui_mode not in (None, "hosted"):
-        raise invalid("ui_mode", "The local Stripe stand-in supports only ui_mode=hosted.")
+    if ui_mode is not None and ui_mode not in accepted.UI_MODES:
+        choices = ", ".join(accepted.UI_MODES[:-1]) + f", or {accepted.UI_MODES[-1]}"
+        raise invalid("ui_mode", f"Invalid ui_mode: must be one of {choices}")
+    if ui_mode not in (None, "hosted_page"):
+        raise invalid("ui_mode", "The local Stripe stand-in supports only ui_mode=hosted_page.")
+
+
+def _adaptive_pricing(params: Obj) -> bool:
+    """Echoed on the session like Stripe does; the stand-in never converts currencies."""
+    data = get_dict(params, "adaptive_pricing") or {}
+    check_known(data, accepted.ADAPTIVE_PRICING, "adaptive_pricing")
+    return get_bool(data, "enabled", "adaptive_pricing[enabled]") or False
 
 
 def _line_item(raw: Any, index: int, created: int) -> Obj:
     name = path("line_items", index)
     if not isinstance(raw, dict):
         raise invalid(name, f"Invalid object: {name} must be a hash")
-    check_known(raw, {"price_data", "price", "quantity"}, name)
+    check_known(raw, accepted.LINE_ITEM, name)
     if "price" in raw:
         raise resource_missing("price", str(raw["price"]), param=path(name, "price"), status=400)
     price_data = get_dict(raw, "price_data", path(name, "price_data"), required=True)
     assert price_data is not None
     pd_name = path(name, "price_data")
-    check_known(price_data, {"currency", "unit_amount", "product_data", "product", "tax_behavior"}, pd_name)
+    check_known(price_data, accepted.PRICE_DATA, pd_name)
     currency = get_str(price_data, "currency", path(pd_name, "currency"), required=True)
     unit_amount = get_int(price_data, "unit_amount", path(pd_name, "unit_amount"), required=True)
     quantity = get_int(raw, "quantity", path(name, "quantity"), required=True)
@@ -124,6 +118,7 @@ def _product_name(price_data: Obj, pd_name: str) -> str:
     product_data = get_dict(price_data, "product_data", path(pd_name, "product_data"), required=not product)
     if product_data is None:
         return str(product)
+    check_known(product_data, accepted.PRODUCT_DATA, path(pd_name, "product_data"))
     name = get_str(product_data, "name", path(pd_name, "product_data", "name"), required=True)
     return str(name)
 
@@ -150,7 +145,7 @@ def _limited(params: Obj, key: str, length: int) -> str | None:
 
 def _pi_metadata(params: Obj) -> dict[str, str]:
     data = get_dict(params, "payment_intent_data") or {}
-    check_known(data, {"metadata", "description", "receipt_email"}, "payment_intent_data")
+    check_known(data, accepted.PAYMENT_INTENT_DATA, "payment_intent_data")
     return get_metadata(data, "metadata")
 
 

@@ -91,6 +91,17 @@ def get_int(data: Obj, key: str, name: str | None = None, *, required: bool = Fa
     return int(text)
 
 
+def get_bool(data: Obj, key: str, name: str | None = None) -> bool | None:
+    """Stripe's form booleans: `true` or `false`."""
+    name = name or key
+    text = get_str(data, key, name)
+    if text is None:
+        return None
+    if text not in ("true", "false"):
+        raise invalid(name, f"Invalid boolean: {text}", "parameter_invalid_boolean")
+    return text == "true"
+
+
 def get_dict(data: Obj, key: str, name: str | None = None, *, required: bool = False) -> Obj | None:
     name = name or key
     value = data.get(key)

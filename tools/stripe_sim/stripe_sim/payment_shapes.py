@@ -1,5 +1,6 @@
 """stripe_sim payment shapes: PaymentIntent, Charge and Refund objects as Stripe sends them."""
 
+import copy
 from typing import Any
 
 from stripe_sim.shapes import build, list_object, new_id, now
@@ -140,9 +141,31 @@ def charge(pi: Obj, email: str | None) -> Obj:
             "payment_method": pi["payment_method"],
             "receipt_email": email,
             "payment_method_details": {"type": method_type, method_type: dict(_METHOD_DETAILS[method_type])},
-            "refunds": list_object([], f"/v1/charges/{ch_id}/refunds") | {"total_count": 0},
+            "refunds": list_object([], f"/v1/charges/{ch_id}/refunds"),
         },
     )
+
+
+_PM_DETAILS_ONLY_ON_CHARGES = {"network", "three_d_secure"}
+
+
+def payment_method(ch: Obj) -> Obj:
+    """The PaymentMethod a charge used, whole, as a failed PaymentIntent's `last_payment_error` has it."""
+    method_type = ch["payment_method_details"]["type"]
+    details = {k: v for k, v in _METHOD_DETAILS[method_type].items() if k not in _PM_DETAILS_ONLY_ON_CHARGES}
+    return {
+        "id": ch["payment_method"],
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": copy.deepcopy(ch["billing_details"]) | {"tax_id": None},
+        "created": ch["created"],
+        "customer": None,
+        "customer_account": None,
+        "livemode": False,
+        "metadata": {},
+        "type": method_type,
+        method_type: details,
+    }
 
 
 def refund(ch: Obj, amount: int, reason: str | None, metadata: dict[str, str]) -> Obj:

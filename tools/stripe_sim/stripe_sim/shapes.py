@@ -68,7 +68,7 @@ _SESSION_STATIC: Obj = {
     "status": "open",
     "subscription": None,
     "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-    "ui_mode": "hosted",
+    "ui_mode": "hosted_page",
     "wallet_options": None,
 }
 _PRICE_STATIC: Obj = {

@@ -24,6 +24,7 @@ class Sim:
         self.settings = settings
         self.dispatcher = Dispatcher(WebhookConfig.from_settings(settings))
         self.store = Store(self.dispatcher)
+        self.dispatcher.on_delivered = self.store.delivered
         self.idempotency = IdempotencyCache()
         self.async_payment_delay = settings.stripe_sim_async_payment_delay
         self._timers: dict[object, asyncio.TimerHandle] = {}

@@ -44,6 +44,20 @@ async def pay_session(
     return sim.store.render_session(record, ())
 
 
+@router.post("/webhooks")
+async def switch_webhooks(request: Request, enabled: Annotated[str, Form()]) -> Obj:
+    """`enabled=0` pauses webhook delivery (events are still created and listed, with
+    `pending_webhooks: 1`), `enabled=1` resumes it: what was held goes out in order, then retries."""
+    if enabled not in _SWITCH:
+        raise invalid("enabled", "enabled must be 0 or 1")
+    sim = sim_of(request)
+    sim.dispatcher.set_enabled(_SWITCH[enabled])
+    return {"webhooks_enabled": sim.dispatcher.enabled}
+
+
+_SWITCH = {"0": False, "1": True, "false": False, "true": True}
+
+
 @router.get("/deliveries")
 async def list_deliveries(request: Request, event_id: str | None = None, type: str | None = None) -> Obj:
     """Every webhook delivery (one per copy) with its attempts and their HTTP status."""
@@ -61,7 +75,10 @@ async def get_config(request: Request) -> Obj:
     sim = sim_of(request)
     config = dataclasses.asdict(sim.dispatcher.config)
     config.pop("secret")
-    return config | {"async_payment_delay": sim.async_payment_delay}
+    return config | {
+        "async_payment_delay": sim.async_payment_delay,
+        "webhooks_enabled": sim.dispatcher.enabled,
+    }
 
 
 @router.post("/config")

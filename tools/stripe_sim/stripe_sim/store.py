@@ -64,6 +64,13 @@ class Store:
                 self.sink.submit(copy.deepcopy(event))
             return event
 
+    def delivered(self, event_id: str) -> None:
+        """A webhook endpoint took the event: Stripe counts it out of `pending_webhooks`."""
+        with self.lock:
+            event = self.events.get(event_id)
+            if event is not None:
+                event["pending_webhooks"] = 0
+
     def session(self, session_id: str, param: str = "session") -> SessionRecord:
         with self.lock:
             record = self.sessions.get(session_id)

@@ -51,6 +51,10 @@ class RunningSim:
         """POST /_sim/config, e.g. `configure(chaos=True, webhook_url=url)`."""
         return await self._call("POST", "/_sim/config", json=changes)
 
+    async def set_webhooks(self, enabled: bool) -> Obj:
+        """POST /_sim/webhooks: pause (False) or resume (True) webhook delivery."""
+        return await self._call("POST", "/_sim/webhooks", data={"enabled": "1" if enabled else "0"})
+
     async def deliveries(self, event_id: str | None = None) -> list[Obj]:
         params = {"event_id": event_id} if event_id else {}
         body = await self._call("GET", "/_sim/deliveries", params=params)

@@ -10,6 +10,7 @@ import random
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -105,9 +106,13 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         self._queue: asyncio.Queue[tuple[Delivery, str]] | None = None
+        self._resumed: asyncio.Event | None = None  # set while delivery is enabled (POST /_sim/webhooks)
+        self.on_delivered: Callable[[str], None] | None = None  # event id: its first 2xx
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._resumed = asyncio.Event()
+        self._resumed.set()
         pool = max(10, self.config.concurrency)
         limits = httpx.Limits(max_connections=pool * 2, max_keepalive_connections=pool)
         self._client = httpx.AsyncClient(follow_redirects=False, verify=ssl_context(), limits=limits)
@@ -124,6 +129,19 @@ class Dispatcher:
 
     def wants(self, event_type: str) -> bool:
         return self.config.url is not None and self.config.wants(event_type)
+
+    @property
+    def enabled(self) -> bool:
+        return self._resumed is None or self._resumed.is_set()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Pause (attempts wait, first ones and retries alike) or resume delivery; call on the loop."""
+        assert self._resumed is not None, "start() first"
+        if enabled:
+            self._resumed.set()
+        else:
+            self._resumed.clear()
+        log.info("webhook delivery %s", "resumed" if enabled else "paused")
 
     def submit(self, event: Obj) -> None:
         """Schedule delivery; safe to call from any thread."""
@@ -185,6 +203,8 @@ class Dispatcher:
 
     async def _attempt(self, delivery: Delivery, body: str) -> bool:
         assert self._client is not None
+        assert self._resumed is not None
+        await self._resumed.wait()
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": USER_AGENT,
@@ -202,6 +222,8 @@ class Dispatcher:
             error = f"{type(exc).__name__}: {exc}"
         delivery.attempts.append(Attempt(time.time(), status, error))
         delivery.delivered = status is not None and 200 <= status < 300
+        if delivery.delivered and self.on_delivered is not None:
+            self.on_delivered(delivery.event_id)
         if not delivery.delivered:
             log.info(
                 "webhook %s for %s to %s: %s",

@@ -55,7 +55,7 @@ async def switch_webhooks(request: Request, enabled: Annotated[str, Form()]) -> 
     return {"webhooks_enabled": sim.dispatcher.enabled}
 
 
-_SWITCH = {"0": False, "1": True, "false": False, "true": True}
+_SWITCH = {"0": False, "1": True}
 
 
 @router.get("/deliveries")

@@ -1,42 +1,25 @@
-"""notifier: the PDF invoice attached to a payment receipt (fpdf2, with Noto Sans embedded).
+"""notifier: the PDF invoice attached to a payment receipt (fpdf2, with Noto Sans embedded: invoice_font).
 
-The built-in PDF fonts cover Latin-1 only (€ printed as "?"), so the invoice embeds Noto Sans, shipped
-by the `fontpkg-noto-sans` package (SIL OFL 1.1): Latin, Greek, Cyrillic and the currency signs, but
-no Chinese, Japanese or Korean script. fpdf2 embeds only the glyphs the invoice uses. The file is
-a variable font; its default instance (regular weight) is used as is, since fpdf2 re-instances a
-variable font on every document (seconds each), and bold is drawn with a stroke instead.
+The font is regular weight only (fpdf2 would re-instance the variable font's bold on every document,
+seconds each): bold is drawn with a stroke.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import files
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import TextMode, XPos, YPos
-from fpdf.fonts import TTFFont
 
 from messaging.money import format_money as money
 from notifier.domain import Order, Payment
+from notifier.invoice_font import font_file
 
 SELLER = "paybus shop"
-FONT = Path(str(files("fontpkg_noto_sans") / "files" / "NotoSans[wdth,wght].ttf"))
 _FAMILY = "NotoSans"
 _COLUMNS = ((95.0, "Item", "L"), (20.0, "Qty", "R"), (35.0, "Unit price", "R"), (40.0, "Amount", "R"))
 _ROW = 7.0
-_UNUSED_TABLES = frozenset({"GSUB", "GPOS", "GDEF", "fvar", "gvar", "avar", "cvar", "HVAR", "MVAR", "STAT"})
-
-
-def _plain(pdf: FPDF) -> None:
-    """Drop what the invoice never uses from the embedded font before fpdf2 subsets it: the variation
-    tables (the outlines left are the default, regular instance) and the layout tables (fpdf2 reads
-    them only with text shaping, which is off). Halves the CPU per invoice and the PDF's size."""
-    font = pdf.fonts[_FAMILY.lower()]
-    assert isinstance(font, TTFFont)
-    for table in _UNUSED_TABLES.intersection(font.ttfont.keys()):
-        del font.ttfont[table]
 
 
 @contextmanager
@@ -57,8 +40,7 @@ def invoice_filename(order: Order) -> str:
 def build_invoice(order: Order, payment: Payment) -> bytes:
     """Order lines, totals, payment date and the Stripe reference, as PDF bytes."""
     pdf = FPDF(format="A4")
-    pdf.add_font(_FAMILY, fname=FONT)
-    _plain(pdf)
+    pdf.add_font(_FAMILY, fname=font_file())
     pdf.set_creation_date(payment.paid_at)  # same bytes on every retry of the same receipt
     pdf.set_title(f"Invoice {order.ref}")
     pdf.set_author(SELLER)

@@ -226,3 +226,11 @@ async def test_completed_page_names_a_status_it_has_no_words_for_instead_of_gues
     page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
     assert "Its status: disputed." in page.text
     assert "was canceled" not in page.text
+
+
+async def test_canceled_page_for_an_unpaid_order_links_back_to_try_again(client, order):
+    page = check_page((await client.get(f"/payment/canceled/?order_id={order.id}")).text)
+    [link] = page.all("a", href=f"/orders/{order.id}")
+    assert page.all("button")  # Pay, right here
+    assert "Return to your order to try again" in page.text
+    assert link["href"] == f"/orders/{order.id}"

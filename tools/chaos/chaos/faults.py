@@ -57,14 +57,13 @@ class Lab:
 
 
 async def replication(lab: Lab) -> str:
-    """How the system's queues are spread: types, members on every node, consumers per consumed queue."""
+    """How the system's queues are spread: types, and quorum queues with a member on every node."""
     queues = [q for q in await lab.management("GET", "/queues/%2F") if not q["name"].startswith("chaos.")]
     quorum = [q for q in queues if q.get("type") == "quorum"]
     everywhere = sum(1 for q in quorum if len(q.get("members", ())) == len(lab.cluster.nodes))
-    consumers = {q["name"]: q.get("consumers", 0) for q in queues if q.get("consumers")}
     return (
         f"queues by type {dict(Counter(q.get('type') for q in queues))}; quorum queues with a member on all"
-        f" {len(lab.cluster.nodes)} nodes: {everywhere} of {len(quorum)}; consumers per queue: {consumers}"
+        f" {len(lab.cluster.nodes)} nodes: {everywhere} of {len(quorum)}"
     )
 
 

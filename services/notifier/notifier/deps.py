@@ -32,6 +32,7 @@ class Deps:
     # (a terminated backend, a restart) the consumer runs the handler again here, which records it
     # sent without sending it twice (send_once)
     accepted: set[tuple[UUID, str]] = field(default_factory=set)
+    send_lease: float = 30.0  # seconds a delivery may take to send an e-mail before another may
 
 
 @dataclass

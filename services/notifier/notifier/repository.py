@@ -33,11 +33,17 @@ SELECT count(*) FROM emails
 WHERE lower(recipient) = lower($1) AND split_part(kind, '.', 1) = $2 AND state IN ('intended', 'sent')
     AND created_at > now() - make_interval(secs => $3)"""
 LOCK_EMAIL = "SELECT state FROM emails WHERE order_id = $1 AND kind = $2 FOR UPDATE"
+TAKE_LEASE = """
+UPDATE emails SET sending_until = now() + make_interval(secs => $3)
+WHERE order_id = $1 AND kind = $2 AND state IN ('intended', 'failed')
+  AND (sending_until IS NULL OR sending_until <= now())
+RETURNING true"""
 MARK_SENT = """
-UPDATE emails SET state = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL
+UPDATE emails SET state = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL,
+  sending_until = NULL
 WHERE order_id = $1 AND kind = $2"""
 RECORD_FAILURE = """
-UPDATE emails SET state = $3, attempts = attempts + 1, last_error = $4
+UPDATE emails SET state = $3, attempts = attempts + 1, last_error = $4, sending_until = NULL
 WHERE order_id = $1 AND kind = $2"""
 COUNT_EMAILS = "SELECT state, count(*) AS n FROM emails GROUP BY state"
 
@@ -66,6 +72,8 @@ class Repository(Protocol):
         ...
 
     async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None: ...
+
+    async def take_lease(self, order_id: UUID, kind: str, seconds: float) -> bool: ...
 
     async def mark_sent(self, order_id: UUID, kind: str) -> None: ...
 
@@ -123,6 +131,10 @@ class PgRepository:
     async def lock_email(self, order_id: UUID, kind: str) -> EmailState | None:
         state = await self._conn.fetchval(LOCK_EMAIL, order_id, kind)
         return EmailState(state) if state is not None else None
+
+    async def take_lease(self, order_id: UUID, kind: str, seconds: float) -> bool:
+        """The right to send it for `seconds`, unless it is sent, held, or another delivery has it."""
+        return bool(await self._conn.fetchval(TAKE_LEASE, order_id, kind, seconds))
 
     async def mark_sent(self, order_id: UUID, kind: str) -> None:
         await self._conn.execute(MARK_SENT, order_id, kind)

@@ -42,35 +42,38 @@ async def intend(repo: Repository, mail: Mail, msg: Envelope[Any], deps: Deps) -
         deps.metrics.emails.labels(mail.template.value, "held").inc()
 
 
+class SendInProgress(Exception):
+    """Another delivery holds the e-mail's send lease: try again later (the retry ladder)."""
+
+
 async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     """Send `mail` unless it was sent already; raise the SMTP failure after recording it.
 
-    The intent row is committed before (`intend`). When the SMTP server took the mail but 'sent'
-    did not commit (the database went away), the consumer runs the handler again in this process,
-    and `deps.accepted` says not to send again. Only a crash of the process in that window leaves
-    the row 'intended' and the redelivery sends again, with the same Message-ID. The row lock held
-    during the send makes a concurrent duplicate wait, then find it sent.
+    The intent row is committed before (`intend`). Sending takes a lease on the row in a committed
+    transaction, then sends outside any transaction, then records the outcome: a second delivery of
+    the same fact (republished, or redelivered to another replica) finds the row sent, or leased and
+    retries later, instead of sending again while the first one's 'sent' cannot commit (make chaos,
+    db-connections-killed). When that commit fails the consumer runs the handler again here, and
+    `deps.accepted` says the SMTP server took it. Only a process killed between the SMTP server's
+    acceptance and that commit sends again once the lease ends, with the same Message-ID.
     """
-    failure: MailError | None = None
     key = (mail.order.id, mail.kind)
-    async with deps.transaction() as repo:
-        state = await repo.lock_email(mail.order.id, mail.kind)
-        if state is EmailState.HELD:
-            log.info("%s held back, not sent (message %s)", mail.message_id, msg.id)
-            return
-        if state is EmailState.SENT:
-            ids = (mail.message_id, msg.id, msg.correlation_id)
-            log.info("%s already sent (message %s, correlation %s)", *ids)
-            deps.metrics.emails.labels(mail.template.value, "duplicate").inc()
-            return
-        if key in deps.accepted:
-            log.info(
-                "%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id
-            )
-        else:
-            failure = await _deliver(mail, deps)
+    failure: MailError | None = None
+    if key in deps.accepted:
+        log.info("%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id)
+    else:
+        async with deps.transaction() as repo:
+            state = await repo.lock_email(mail.order.id, mail.kind)
+            if state in (EmailState.HELD, EmailState.SENT):
+                _skipped(mail, msg, state, deps)
+                return
+            if not await repo.take_lease(mail.order.id, mail.kind, deps.send_lease):
+                raise SendInProgress(f"{mail.message_id} is being sent by another delivery")
+        failure = await _deliver(mail, deps)
         if failure is None:
             deps.accepted.add(key)
+    async with deps.transaction() as repo:
+        if failure is None:
             await repo.mark_sent(mail.order.id, mail.kind)
         else:
             failed = EmailState.FAILED if isinstance(failure, PermanentMailError) else EmailState.INTENDED
@@ -79,6 +82,15 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     _log_outcome(mail, msg, failure, deps)
     if failure is not None:
         raise failure
+
+
+def _skipped(mail: Mail, msg: Envelope[Any], state: EmailState, deps: Deps) -> None:
+    if state is EmailState.HELD:
+        log.info("%s held back, not sent (message %s)", mail.message_id, msg.id)
+        return
+    ids = (mail.message_id, msg.id, msg.correlation_id)
+    log.info("%s already sent (message %s, correlation %s)", *ids)
+    deps.metrics.emails.labels(mail.template.value, "duplicate").inc()
 
 
 async def _deliver(mail: Mail, deps: Deps) -> MailError | None:

@@ -70,6 +70,7 @@ def open_worker(
                 base_url=settings.public_url,
                 metrics=running.metrics,
                 mail_per_address_per_hour=settings.mail_per_address_per_hour,
+                send_lease=3 * settings.notifier_smtp_timeout,  # connect and a few commands, with room
             )
             for queue in (ORDERS_QUEUE, PAYMENTS_QUEUE):
                 running.consumers.append(

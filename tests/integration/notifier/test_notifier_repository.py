@@ -72,6 +72,22 @@ async def test_an_email_row_goes_from_intended_to_sent_once(pool) -> None:
         assert len(await conn.fetchval("SELECT last_error FROM emails WHERE kind = 'refund.100'")) == 1000
 
 
+async def test_one_delivery_at_a_time_holds_the_send_lease_until_it_records_the_outcome(pool) -> None:
+    mail = domain.confirmation(ORDER, "http://shop")
+    async with pool.acquire() as conn:
+        repo = PgRepository(conn)
+        await repo.save_order(ORDER)
+        await repo.record_intent(mail, "m-1", "c-1")
+        assert await repo.take_lease(ORDER.id, mail.kind, 30)
+        assert not await repo.take_lease(ORDER.id, mail.kind, 30)  # another delivery: not yet
+        await repo.record_failure(ORDER.id, mail.kind, EmailState.INTENDED, "451 later")  # ends the lease
+        assert await repo.take_lease(ORDER.id, mail.kind, 0.01)
+        await conn.execute("SELECT pg_sleep(0.05)")
+        assert await repo.take_lease(ORDER.id, mail.kind, 30)  # the holder died: its lease ran out
+        await repo.mark_sent(ORDER.id, mail.kind)
+        assert not await repo.take_lease(ORDER.id, mail.kind, 30)  # sent: never again
+
+
 async def test_the_inbox_claims_a_message_once_per_consumer(pool) -> None:
     async with pool.acquire() as conn:
         repo = PgRepository(conn)

@@ -47,6 +47,7 @@ class EmailRow:
     attempts: int = 0
     last_error: str | None = None
     created_at: float = field(default_factory=time.monotonic)
+    leased_until: float = 0.0  # monotonic seconds: another delivery is sending it until then
 
 
 @dataclass
@@ -96,12 +97,21 @@ class InMemoryRepository:
         row = self.emails.get((order_id, kind))
         return row.state if row else None
 
+    async def take_lease(self, order_id: UUID, kind: str, seconds: float) -> bool:
+        row = self.emails[(order_id, kind)]
+        if row.state not in (EmailState.INTENDED, EmailState.FAILED) or row.leased_until > time.monotonic():
+            return False
+        row.leased_until = time.monotonic() + seconds
+        return True
+
     async def mark_sent(self, order_id: UUID, kind: str) -> None:
         row = self.emails[(order_id, kind)]
+        row.leased_until = 0.0
         row.state, row.attempts, row.last_error = EmailState.SENT, row.attempts + 1, None
 
     async def record_failure(self, order_id: UUID, kind: str, state: EmailState, error: str) -> None:
         row = self.emails[(order_id, kind)]
+        row.leased_until = 0.0
         row.state, row.attempts, row.last_error = state, row.attempts + 1, error
 
     async def count_emails(self) -> dict[str, int]:

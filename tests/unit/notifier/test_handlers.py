@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 import pytest
 
@@ -12,6 +14,7 @@ from messaging.testing import InMemoryBroker
 from notifier.domain import EmailState, OrderNotKnown
 from notifier.handlers import HANDLERS
 from notifier.mailer import PermanentMailError, TransientMailError
+from notifier.sending import SendInProgress
 
 from .fakes import make_deps, order_created, payment, succeeded
 
@@ -171,3 +174,29 @@ async def test_a_receipt_whose_sent_mark_did_not_commit_is_not_sent_again_when_t
     assert len(mailer.sent) == 2  # the confirmation and one receipt
     assert all(row.state is EmailState.SENT for row in repo.emails.values())
     assert not deps.accepted
+
+
+async def test_a_copy_on_another_replica_waits_while_the_first_ones_sent_mark_cannot_commit() -> None:
+    """make chaos (db-connections-killed): replica 1's SMTP send went through, its 'sent' did not commit,
+    and replica 2, with a republished copy of the same payment.succeeded, sent the receipt again."""
+    deps, repo, mailer = make_deps()
+    other = dataclasses.replace(deps, accepted=set())  # the other replica: same database and SMTP
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    real_mark_sent, lost = repo.mark_sent, []
+
+    async def mark_sent_then_lose_the_connection(order_id, kind):  # type: ignore[no-untyped-def]
+        if not lost:
+            lost.append(kind)
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle")
+        await real_mark_sent(order_id, kind)
+
+    repo.mark_sent = mark_sent_then_lose_the_connection  # type: ignore[method-assign]
+    paid = succeeded(created.data.order_id)
+    with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
+        await BUS.deliver(paid, HANDLERS, deps)
+    with pytest.raises(SendInProgress):  # the copy: its retry ladder tries again later
+        await BUS.deliver(paid, HANDLERS, other)
+    await BUS.deliver(paid, HANDLERS, deps)  # replica 1 runs it again once the database answers
+    await BUS.deliver(paid, HANDLERS, other)  # the copy's retry: already sent
+    assert len(mailer.sent) == 2  # the confirmation and one receipt

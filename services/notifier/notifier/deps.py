@@ -33,6 +33,9 @@ class Deps:
     # sent without sending it twice (send_once)
     accepted: set[tuple[UUID, str]] = field(default_factory=set)
     send_lease: float = 30.0  # seconds a delivery may take to send an e-mail before another may
+    # a connection without a transaction (each statement commits alone), held across an SMTP send so
+    # that 'sent' is one round trip after the server's answer; None: a transaction instead
+    session: Transaction | None = None
 
 
 @dataclass
@@ -51,3 +54,12 @@ def pg_transaction(pool: asyncpg.Pool[asyncpg.Record]) -> Transaction:
             yield PgRepository(conn)
 
     return transaction
+
+
+def pg_session(pool: asyncpg.Pool[asyncpg.Record]) -> Transaction:
+    @asynccontextmanager
+    async def session() -> AsyncIterator[Repository]:
+        async with pool.acquire() as conn:
+            yield PgRepository(conn)
+
+    return session

@@ -58,10 +58,7 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     acceptance and that commit sends again once the lease ends, with the same Message-ID.
     """
     key = (mail.order.id, mail.kind)
-    failure: MailError | None = None
-    if key in deps.accepted:
-        log.info("%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id)
-    else:
+    if key not in deps.accepted:
         async with deps.transaction() as repo:
             state = await repo.lock_email(mail.order.id, mail.kind)
             if state in (EmailState.HELD, EmailState.SENT):
@@ -69,15 +66,16 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
                 return
             if not await repo.take_lease(mail.order.id, mail.kind, deps.send_lease):
                 raise SendInProgress(f"{mail.message_id} is being sent by another delivery")
-        failure = await _deliver(mail, deps)
+    else:
+        log.info("%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id)
+    async with (deps.session or deps.transaction)() as recorder:
+        failure = None if key in deps.accepted else await _deliver(mail, deps)
         if failure is None:
             deps.accepted.add(key)
-    async with deps.transaction() as repo:
-        if failure is None:
-            await repo.mark_sent(mail.order.id, mail.kind)
+            await recorder.mark_sent(mail.order.id, mail.kind)  # the kill window: keep it one statement
         else:
             failed = EmailState.FAILED if isinstance(failure, PermanentMailError) else EmailState.INTENDED
-            await repo.record_failure(mail.order.id, mail.kind, failed, str(failure))
+            await recorder.record_failure(mail.order.id, mail.kind, failed, str(failure))
     deps.accepted.discard(key)  # committed
     _log_outcome(mail, msg, failure, deps)
     if failure is not None:

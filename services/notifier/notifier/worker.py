@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from messaging.broker import Consumer
 from messaging.topology import TOPOLOGY, Topology
-from notifier.deps import Deps, pg_transaction
+from notifier.deps import Deps, pg_session, pg_transaction
 from notifier.handlers import HANDLERS, ORDERS_QUEUE, PAYMENTS_QUEUE
 from notifier.mailer import SmtpMailer
 from notifier.metrics import Metrics
@@ -71,6 +71,7 @@ def open_worker(
                 metrics=running.metrics,
                 mail_per_address_per_hour=settings.mail_per_address_per_hour,
                 send_lease=3 * settings.notifier_smtp_timeout,  # connect and a few commands, with room
+                session=pg_session(resources.pool),
             )
             for queue in (ORDERS_QUEUE, PAYMENTS_QUEUE):
                 running.consumers.append(

@@ -105,9 +105,13 @@ def _export(args: argparse.Namespace) -> int:
         fixed_salt=args.dev_passwords,
         admin=admin,
     )
-    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
+    return _write(json.dumps(document, indent=2, sort_keys=True) + "\n", args.output)
+
+
+def _write(text: str, output: str | None) -> int:
+    """To the file named, else to standard output."""
+    if output:
+        with open(output, "w", encoding="utf-8") as out:
             out.write(text)
     else:
         sys.stdout.write(text)
@@ -142,13 +146,7 @@ def _asyncapi(args: argparse.Namespace) -> int:
     if problems and not args.allow_breaking:
         print("refused: publish the change under a new .v2 routing key instead", file=sys.stderr)
         return 1
-    text = json.dumps(new, indent=2) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(text)
-    else:
-        sys.stdout.write(text)
-    return 0
+    return _write(json.dumps(new, indent=2) + "\n", args.output)
 
 
 def _read_json(path: str) -> dict[str, Any] | None:

@@ -158,15 +158,7 @@ async def test_a_receipt_whose_sent_mark_did_not_commit_is_not_sent_again_when_t
     deps, repo, mailer = make_deps()
     created = order_created()
     await BUS.deliver(created, HANDLERS, deps)
-    real_mark_sent, lost = repo.mark_sent, []
-
-    async def mark_sent_then_lose_the_connection(order_id, kind):  # type: ignore[no-untyped-def]
-        if not lost:
-            lost.append(kind)
-            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle")
-        await real_mark_sent(order_id, kind)
-
-    repo.mark_sent = mark_sent_then_lose_the_connection  # type: ignore[method-assign]
+    _lose_the_first_sent_mark(repo)
     paid = succeeded(created.data.order_id)
     with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
         await BUS.deliver(paid, HANDLERS, deps)
@@ -183,15 +175,7 @@ async def test_a_copy_on_another_replica_waits_while_the_first_ones_sent_mark_ca
     other = dataclasses.replace(deps, accepted=set())  # the other replica: same database and SMTP
     created = order_created()
     await BUS.deliver(created, HANDLERS, deps)
-    real_mark_sent, lost = repo.mark_sent, []
-
-    async def mark_sent_then_lose_the_connection(order_id, kind):  # type: ignore[no-untyped-def]
-        if not lost:
-            lost.append(kind)
-            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle")
-        await real_mark_sent(order_id, kind)
-
-    repo.mark_sent = mark_sent_then_lose_the_connection  # type: ignore[method-assign]
+    _lose_the_first_sent_mark(repo)
     paid = succeeded(created.data.order_id)
     with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
         await BUS.deliver(paid, HANDLERS, deps)
@@ -200,3 +184,16 @@ async def test_a_copy_on_another_replica_waits_while_the_first_ones_sent_mark_ca
     await BUS.deliver(paid, HANDLERS, deps)  # replica 1 runs it again once the database answers
     await BUS.deliver(paid, HANDLERS, other)  # the copy's retry: already sent
     assert len(mailer.sent) == 2  # the confirmation and one receipt
+
+
+def _lose_the_first_sent_mark(repo) -> None:  # type: ignore[no-untyped-def]
+    """SMTP takes the mail, then the database connection dies before 'sent' is recorded, once."""
+    real_mark_sent, lost = repo.mark_sent, []
+
+    async def mark_sent(order_id, kind):  # type: ignore[no-untyped-def]
+        if not lost:
+            lost.append(kind)
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle")
+        await real_mark_sent(order_id, kind)
+
+    repo.mark_sent = mark_sent

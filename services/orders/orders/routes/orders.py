@@ -8,10 +8,12 @@ from fastapi.exceptions import RequestValidationError
 from orders import services
 from orders.deps import DepsDep
 from orders.domain import InvalidOrder
-from orders.routes._responses import BODY_ERRORS, NOT_FOUND
 from orders.schemas import OrderCreate, OrderPublic
+from runtime.responses import body_errors, not_found
 
 router = APIRouter(prefix="/orders", tags=["orders"])
+BODY_ERRORS = body_errors("ORDERS_MAX_BODY_BYTES")
+NOT_FOUND = not_found("order")
 
 
 @router.post(

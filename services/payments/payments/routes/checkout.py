@@ -13,11 +13,13 @@ from payments.deps import DepsDep
 from payments.domain import InconsistentOrder, NotPayable, Session, SessionStatus
 from payments.handlers import UnknownOrder
 from payments.orders_client import OrdersUnavailable
-from payments.routes._responses import BODY_ERRORS, NOT_FOUND, Detail
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
+from runtime.responses import Detail, body_errors, not_found
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/checkout-sessions", tags=["checkout"])
+BODY_ERRORS = body_errors()
+NOT_FOUND = not_found("checkout session")
 
 
 class CheckoutCreate(BaseModel):

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from payments import handlers
 from payments.deps import Deps, DepsDep
-from payments.routes._responses import Detail
 from payments.rules import InvalidEvent, parse_event
 from payments.stripe_gateway import StripeUnavailable, WebhookRejected
+from runtime.responses import Detail
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhook"])

@@ -25,6 +25,9 @@ from fontTools import subset  # type: ignore[import-untyped]  # fontTools ships 
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 log = logging.getLogger(__name__)
+# fpdf2 subsets the font with fontTools for every invoice, and fontTools logs each step at INFO: about
+# thirty lines per receipt that drowned the worker's own log (seen in make chaos's logs)
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 SOURCE = Path(str(files("fontpkg_noto_sans") / "files" / "NotoSans[wdth,wght].ttf"))
 COVERED = (
     (0x20, 0x7E),  # Basic Latin

@@ -8,7 +8,7 @@ from typing import Any
 from messaging.broker import Handlers
 from messaging.event import Envelope
 from messaging.events.orders import OrderCanceled, OrderCreated, OrderPaid, OrderRefunded
-from messaging.events.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
+from messaging.events.payments import PaymentFailed, PaymentRefunded
 from notifier import domain
 from notifier.deps import Deps
 from notifier.domain import Line, Order, OrderNotKnown, Payment
@@ -64,8 +64,20 @@ async def on_order_created(msg: Envelope[OrderCreated], deps: Deps) -> None:
 
 
 async def on_order_paid(msg: Envelope[OrderPaid], deps: Deps) -> None:
-    async with deps.transaction() as repo:  # the receipt comes from payment.succeeded
-        await _advance(repo, msg, ORDERS_QUEUE, "paid")
+    """The receipt follows order.paid: orders decided that this payment pays the order, at its total.
+
+    Not payment.succeeded: a payment that does not match its order is parked by orders, never paid,
+    and must not get a receipt (issue 13); and the path runs one way, payments -> orders -> notifier.
+    """
+    data = msg.data
+    paid_at = data.paid_at or msg.occurred_at
+    payment = Payment(
+        data.total, data.currency, paid_at, data.checkout_session_id or "", data.payment_intent_id
+    )
+    async with deps.transaction() as repo:
+        mail = domain.receipt(await _advance(repo, msg, ORDERS_QUEUE, "paid"), payment)
+        await intend(repo, mail, msg, deps)
+    await send_once(mail, msg, deps)
 
 
 async def on_order_canceled(msg: Envelope[OrderCanceled], deps: Deps) -> None:
@@ -80,16 +92,6 @@ async def on_order_refunded(msg: Envelope[OrderRefunded], deps: Deps) -> None:
     # payment.refunded drives the refund e-mail (every refund, partial ones too): this only mirrors.
     async with deps.transaction() as repo:
         await _advance(repo, msg, ORDERS_QUEUE, "refunded")
-
-
-async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
-    data = msg.data
-    session, intent = data.checkout_session_id, data.payment_intent_id
-    payment = Payment(data.amount, data.currency, msg.occurred_at, session, intent)
-    async with deps.transaction() as repo:
-        mail = domain.receipt(await _advance(repo, msg, PAYMENTS_QUEUE, "paid"), payment)
-        await intend(repo, mail, msg, deps)
-    await send_once(mail, msg, deps)
 
 
 async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
@@ -121,7 +123,6 @@ HANDLERS: Handlers[Deps] = {
     OrderPaid: on_order_paid,
     OrderCanceled: on_order_canceled,
     OrderRefunded: on_order_refunded,
-    PaymentSucceeded: on_payment_succeeded,
     PaymentFailed: on_payment_failed,
     PaymentRefunded: on_payment_refunded,
 }

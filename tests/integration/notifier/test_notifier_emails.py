@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from messaging.events.orders import OrderCanceled
 from messaging.events.payments import PaymentFailed, PaymentRefunded
-from tests.unit.notifier.fakes import order_created, payment, succeeded
+from tests.unit.notifier.fakes import order_created, paid, payment
 
 from .conftest import to
 
@@ -39,7 +39,7 @@ async def test_order_created_sends_a_confirmation_with_lines_total_and_order_lin
 async def test_payment_succeeded_sends_a_receipt_with_the_pdf_invoice(stand, mailbox) -> None:
     created = order_created("ben@example.com")
     await stand.publish(created)
-    await stand.publish(succeeded(created.data.order_id))
+    await stand.publish(paid(created.data.order_id))
     [_, receipt] = await mailbox.wait_for(to("ben@example.com"), count=2, timeout=10)
     ref = str(created.data.order_id)[:8].upper()
     assert receipt.subject == f"Payment received for order {ref}: your invoice"

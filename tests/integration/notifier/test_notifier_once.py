@@ -9,7 +9,7 @@ from messaging import dlq
 from messaging.events.orders import OrderRefunded
 from messaging.events.payments import PaymentRefunded
 from tests.conftest import eventually
-from tests.unit.notifier.fakes import order_created, payment, succeeded
+from tests.unit.notifier.fakes import order_created, paid, payment
 
 from .conftest import to
 
@@ -17,7 +17,7 @@ from .conftest import to
 async def test_duplicate_events_send_one_email_per_order_and_kind(stand, mailbox) -> None:
     created = order_created("eve@example.com")
     order_id = created.data.order_id
-    paid = succeeded(order_id)
+    order_paid = paid(order_id, email="eve@example.com")
     refunded = payment(PaymentRefunded, order_id, amount=4499, fully_refunded=True)
     data = created.data
     order_refunded = created.follow_up(
@@ -33,8 +33,8 @@ async def test_duplicate_events_send_one_email_per_order_and_kind(stand, mailbox
     await stand.publish(created)
     await stand.publish(created)  # the same message twice (AMQP redelivery, relay repeat)
     await stand.publish(order_created("eve@example.com", order_id=order_id))  # same event, new message id
-    await stand.publish(paid)
-    await stand.publish(succeeded(order_id))  # Stripe sent the event twice
+    await stand.publish(order_paid)
+    await stand.publish(paid(order_id, email="eve@example.com"))  # orders' event again, new message id
     await stand.publish(refunded)
     await stand.publish(payment(PaymentRefunded, order_id, amount=4499, fully_refunded=True))
     await stand.publish(order_refunded)  # the same refund, seen by the orders service

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.conftest import eventually
-from tests.unit.notifier.fakes import order_created, succeeded
+from tests.unit.notifier.fakes import order_created, paid
 
 from .conftest import to
 
@@ -13,7 +13,7 @@ from .conftest import to
 async def test_a_payment_before_its_order_is_retried_then_the_receipt_is_sent_once(stand, mailbox) -> None:
     created = order_created("early@example.com")
     order_id = created.data.order_id
-    await stand.publish(succeeded(order_id))
+    await stand.publish(paid(order_id))
     await eventually(lambda: stand.stats.retried >= 1, timeout=10)
     assert await stand.emails() == []
     await stand.publish(created)

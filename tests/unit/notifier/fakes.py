@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from messaging.event import Envelope
-from messaging.events.orders import OrderCreated, OrderLine
+from messaging.events.orders import OrderCreated, OrderLine, OrderPaid
 from messaging.events.payments import PaymentSucceeded
 from notifier.deps import Deps
 from notifier.domain import EmailState, Mail, Order
@@ -185,3 +185,18 @@ def payment(model, order_id: UUID, **overrides):  # type: ignore[no-untyped-def]
 
 def succeeded(order_id: UUID) -> Envelope[PaymentSucceeded]:
     return payment(PaymentSucceeded, order_id)
+
+
+def paid(order_id: UUID, email: str = "bob@example.com", total: int = 4499) -> Envelope[OrderPaid]:
+    """orders' order.paid: what the receipt follows."""
+    event = OrderPaid(
+        order_id=order_id,
+        status="paid",
+        email=email,
+        total=total,
+        currency="eur",
+        checkout_session_id="cs_test_1",
+        payment_intent_id="pi_test_1",
+        paid_at=datetime.now(UTC),
+    )
+    return Envelope.wrap(event, correlation_id=f"corr-{order_id}")

@@ -9,14 +9,14 @@ import pytest
 
 from messaging.broker import Permanent
 from messaging.events.orders import OrderCanceled, OrderPaid, OrderRefunded
-from messaging.events.payments import PaymentFailed, PaymentRefunded
+from messaging.events.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from messaging.testing import InMemoryBroker
 from notifier.domain import EmailState, OrderNotKnown
 from notifier.handlers import HANDLERS
 from notifier.mailer import PermanentMailError, TransientMailError
 from notifier.sending import SendInProgress
 
-from .fakes import make_deps, order_created, payment, succeeded
+from .fakes import make_deps, order_created, paid, payment
 
 BUS = InMemoryBroker()
 
@@ -47,7 +47,7 @@ async def test_a_payment_before_its_order_raises_and_sends_nothing() -> None:
     deps, repo, mailer = make_deps()
     created = order_created()
     with pytest.raises(OrderNotKnown):
-        await BUS.deliver(succeeded(created.data.order_id), HANDLERS, deps)
+        await BUS.deliver(paid(created.data.order_id), HANDLERS, deps)
     assert not mailer.sent
     assert not repo.emails
 
@@ -56,9 +56,9 @@ async def test_receipt_carries_the_pdf_and_marks_the_order_paid() -> None:
     deps, repo, mailer = make_deps()
     created = order_created()
     await BUS.deliver(created, HANDLERS, deps)
-    paid = succeeded(created.data.order_id)
-    await BUS.deliver(paid, HANDLERS, deps)
-    await BUS.deliver(paid, HANDLERS, deps)
+    order_paid = paid(created.data.order_id)
+    await BUS.deliver(order_paid, HANDLERS, deps)
+    await BUS.deliver(order_paid, HANDLERS, deps)
     receipt = mailer.sent[-1]
     assert len(mailer.sent) == 2
     assert [a.get_content_type() for a in receipt.iter_attachments()] == ["application/pdf"]
@@ -126,7 +126,9 @@ async def test_payment_failed_links_to_the_order_page_unless_the_order_is_alread
     assert f"http://shop.test/orders/{order_id}" in mailer.sent[-1].get_body(("plain",)).get_content()
     await BUS.deliver(_order_event(OrderPaid, created), HANDLERS, deps)
     await BUS.deliver(payment(PaymentFailed, order_id, checkout_session_id="cs_late"), HANDLERS, deps)
-    assert len(mailer.sent) == 2
+    subjects = [m["Subject"].split(" ")[0] for m in mailer.sent]
+    assert subjects == ["We", "Payment", "Payment"]  # confirmation, failed, receipt: no late failure mail
+    assert mailer.sent[-1]["Subject"].endswith("your invoice")
     assert deps.metrics.emails.labels("payment_failed", "skipped")._value.get() == 1
 
 
@@ -159,10 +161,10 @@ async def test_a_receipt_whose_sent_mark_did_not_commit_is_not_sent_again_when_t
     created = order_created()
     await BUS.deliver(created, HANDLERS, deps)
     _lose_the_first_sent_mark(repo)
-    paid = succeeded(created.data.order_id)
+    order_paid = paid(created.data.order_id)
     with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
-        await BUS.deliver(paid, HANDLERS, deps)
-    await BUS.deliver(paid, HANDLERS, deps)  # what the consumer does while the database is unavailable
+        await BUS.deliver(order_paid, HANDLERS, deps)
+    await BUS.deliver(order_paid, HANDLERS, deps)  # what the consumer does while the database is unavailable
     assert len(mailer.sent) == 2  # the confirmation and one receipt
     assert all(row.state is EmailState.SENT for row in repo.emails.values())
     assert not deps.accepted
@@ -176,13 +178,13 @@ async def test_a_copy_on_another_replica_waits_while_the_first_ones_sent_mark_ca
     created = order_created()
     await BUS.deliver(created, HANDLERS, deps)
     _lose_the_first_sent_mark(repo)
-    paid = succeeded(created.data.order_id)
+    order_paid = paid(created.data.order_id)
     with pytest.raises(asyncpg.exceptions.ConnectionDoesNotExistError):
-        await BUS.deliver(paid, HANDLERS, deps)
+        await BUS.deliver(order_paid, HANDLERS, deps)
     with pytest.raises(SendInProgress):  # the copy: its retry ladder tries again later
-        await BUS.deliver(paid, HANDLERS, other)
-    await BUS.deliver(paid, HANDLERS, deps)  # replica 1 runs it again once the database answers
-    await BUS.deliver(paid, HANDLERS, other)  # the copy's retry: already sent
+        await BUS.deliver(order_paid, HANDLERS, other)
+    await BUS.deliver(order_paid, HANDLERS, deps)  # replica 1 runs it again once the database answers
+    await BUS.deliver(order_paid, HANDLERS, other)  # the copy's retry: already sent
     assert len(mailer.sent) == 2  # the confirmation and one receipt
 
 
@@ -197,3 +199,14 @@ def _lose_the_first_sent_mark(repo) -> None:  # type: ignore[no-untyped-def]
         await real_mark_sent(order_id, kind)
 
     repo.mark_sent = mark_sent
+
+
+async def test_payment_succeeded_alone_sends_no_receipt_orders_decides_the_payment_pays_the_order() -> None:
+    """A payment that does not match its order is parked by orders and never paid (issue 13): the
+    notifier used to mail a receipt for it straight from payment.succeeded."""
+    deps, repo, mailer = make_deps()
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    await BUS.deliver(payment(PaymentSucceeded, created.data.order_id, amount=1), HANDLERS, deps)
+    assert [m["Subject"].split(" ")[0] for m in mailer.sent] == ["We"]  # the confirmation only
+    assert repo.orders[created.data.order_id].status == "pending"

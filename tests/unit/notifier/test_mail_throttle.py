@@ -6,7 +6,7 @@ from __future__ import annotations
 from notifier.domain import EmailState
 from notifier.handlers import HANDLERS
 
-from .fakes import make_deps, order_created, succeeded
+from .fakes import make_deps, order_created, paid
 
 
 def held_count(deps) -> float:  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ async def test_a_held_mail_stays_held_when_its_message_comes_again() -> None:
 async def test_the_limit_is_per_kind_and_per_address() -> None:
     deps, _, mailer = make_deps(mail_per_address_per_hour=1)
     mine, other = order_created(email="a@example.com"), order_created(email="b@example.com")
-    for msg in (mine, other, succeeded(mine.data.order_id)):
+    for msg in (mine, other, paid(mine.data.order_id)):
         await HANDLERS[type(msg.data)](msg, deps)
 
     # a confirmation each, and a's receipt: another kind, its own count

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
+from aio_pika.connection import make_url
 
 from messaging._consumer import Consumer, Permanent
 from messaging._deadline import Deadlines
@@ -307,10 +308,17 @@ async def connect(
     retry_for: float = 60.0,
 ) -> Broker:
     """A robust connection named after the service (it shows in the management UI)."""
-    connection = await aio_pika.connect_robust(
-        url, client_properties={"connection_name": f"{name}:{uuid.uuid4().hex[:6]}"}
+    # connect_robust's own steps, so that a connection whose first connect fails is closed here:
+    # aio-pika leaves it to the garbage collector, whose close() coroutine is never awaited
+    connection = aio_pika.RobustConnection(
+        make_url(url), client_properties={"connection_name": f"{name}:{uuid.uuid4().hex[:6]}"}
     )
-    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    try:
+        await connection.connect()
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    except BaseException:
+        await connection.close()
+        raise
     return Broker(
         connection,
         channel,

@@ -349,6 +349,7 @@ _ORDER_EVENTS: tuple[type[Event], ...] = (
     order_events.OrderPaid,
     order_events.OrderCanceled,
     order_events.OrderRefunded,
+    order_events.OrderPaymentParked,
 )
 
 TOPOLOGY = Topology(

@@ -32,6 +32,7 @@ class Deps:
     # (a terminated backend, a restart) the consumer runs the handler again here, which records it
     # sent without sending it twice (send_once)
     accepted: set[tuple[UUID, str]] = field(default_factory=set)
+    shop_email: str = "shop@example.com"  # NOTIFIER_SHOP_EMAIL, else MAIL_FROM: where shop notices go
     send_lease: float = 30.0  # seconds a delivery may take to send an e-mail before another may
     # a connection without a transaction (each statement commits alone), held across an SMTP send so
     # that 'sent' is one round trip after the server's answer; None: a transaction instead

@@ -26,6 +26,7 @@ class Template(StrEnum):
     PAYMENT_FAILED = "payment_failed"
     CANCELED = "canceled"
     REFUND = "refund"
+    PAYMENT_PARKED = "payment_parked"  # to the shop, not the customer
 
 
 def intent_state(sent_recently: int, per_hour: int) -> EmailState:
@@ -86,6 +87,7 @@ class Mail:
     payment: Payment | None = None  # set: attach a PDF invoice
     refunded: int | None = None
     reason: str | None = None
+    to: str | None = None  # None: the customer
 
     @property
     def message_id(self) -> str:
@@ -93,7 +95,7 @@ class Mail:
 
     @property
     def recipient(self) -> str:
-        return self.order.email
+        return self.to or self.order.email
 
 
 def message_id(kind: str, order_id: UUID) -> str:
@@ -140,3 +142,12 @@ def refund(order: Order, refunded_so_far: int) -> Mail:
     """Keyed by the running refunded total: each refund moves it, a duplicate event repeats it."""
     subject = f"Refund issued for order {order.ref}"
     return Mail(order, f"refund.{refunded_so_far}", Template.REFUND, subject, refunded=refunded_so_far)
+
+
+def payment_parked(order: Order, session_id: str, reason: str, shop_email: str) -> Mail:
+    """To the shop: a payment orders parked for review (not the order's amount or currency). One per
+    checkout session: a repeat of the same event is the same e-mail."""
+    subject = f"Payment for order {order.ref} parked for review"
+    return Mail(
+        order, f"payment_parked.{session_id}", Template.PAYMENT_PARKED, subject, reason=reason, to=shop_email
+    )

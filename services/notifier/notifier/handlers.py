@@ -7,8 +7,15 @@ from typing import Any
 
 from messaging.broker import Handlers
 from messaging.event import Envelope
-from messaging.events.orders import OrderCanceled, OrderCreated, OrderPaid, OrderRefunded
+from messaging.events.orders import (
+    OrderCanceled,
+    OrderCreated,
+    OrderPaid,
+    OrderPaymentParked,
+    OrderRefunded,
+)
 from messaging.events.payments import PaymentFailed, PaymentRefunded
+from messaging.money import format_money
 from notifier import domain
 from notifier.deps import Deps
 from notifier.domain import Line, Order, OrderNotKnown, Payment
@@ -88,6 +95,25 @@ async def on_order_canceled(msg: Envelope[OrderCanceled], deps: Deps) -> None:
     await send_once(mail, msg, deps)
 
 
+async def on_order_payment_parked(msg: Envelope[OrderPaymentParked], deps: Deps) -> None:
+    """Tell the shop about a payment orders parked for review (issue 13): a person decides."""
+    data = msg.data
+    paid = (
+        "an amount it did not say"
+        if data.amount is None
+        else format_money(data.amount, data.payment_currency)
+    )
+    reason = (
+        f"{data.reason}: paid {paid} for a total of {format_money(data.total, data.currency)} "
+        f"(checkout session {data.checkout_session_id}, payment intent {data.payment_intent_id or '-'})"
+    )
+    async with deps.transaction() as repo:
+        order = await _known(repo, msg)
+        mail = domain.payment_parked(order, data.checkout_session_id, reason, deps.shop_email)
+        await intend(repo, mail, msg, deps)
+    await send_once(mail, msg, deps)
+
+
 async def on_order_refunded(msg: Envelope[OrderRefunded], deps: Deps) -> None:
     # payment.refunded drives the refund e-mail (every refund, partial ones too): this only mirrors.
     async with deps.transaction() as repo:
@@ -123,6 +149,7 @@ HANDLERS: Handlers[Deps] = {
     OrderPaid: on_order_paid,
     OrderCanceled: on_order_canceled,
     OrderRefunded: on_order_refunded,
+    OrderPaymentParked: on_order_payment_parked,
     PaymentFailed: on_payment_failed,
     PaymentRefunded: on_payment_refunded,
 }

@@ -59,25 +59,30 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
     acceptance and that commit sends again once the lease ends, with the same Message-ID.
     """
     key = (mail.order.id, mail.kind)
-    if key not in deps.accepted:
-        async with deps.transaction() as repo:
-            state = await repo.lock_email(mail.order.id, mail.kind)
-            if state in (EmailState.HELD, EmailState.SENT):
-                _skipped(mail, msg, state, deps)
-                return
-            if not await repo.take_lease(mail.order.id, mail.kind, deps.send_lease):
-                raise SendInProgress(f"{mail.message_id} is being sent by another delivery")
-    else:
+    async with deps.transaction() as repo:
+        state = await repo.lock_email(mail.order.id, mail.kind)
+        if state in (EmailState.HELD, EmailState.SENT):
+            deps.accepted.discard(key)
+            _skipped(mail, msg, state, deps)
+            return
+        accepted = key in deps.accepted  # sent by this process, but 'sent' did not commit
+        if not accepted and not await repo.take_lease(mail.order.id, mail.kind, deps.send_lease):
+            raise SendInProgress(f"{mail.message_id} is being sent by another delivery")
+    if accepted:
         log.info("%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id)
     async with (deps.session or deps.transaction)() as recorder:
-        failure = None if key in deps.accepted else await _deliver(mail, deps)
-        if failure is None:
-            deps.accepted.add(key)
-            await recorder.mark_sent(mail.order.id, mail.kind)  # the kill window: keep it one statement
-        else:
-            failed = EmailState.FAILED if isinstance(failure, PermanentMailError) else EmailState.INTENDED
-            await recorder.record_failure(mail.order.id, mail.kind, failed, str(failure))
-    deps.accepted.discard(key)  # committed
+        failure = None if accepted else await _deliver(mail, deps)
+        try:
+            if failure is None:
+                await recorder.mark_sent(mail.order.id, mail.kind)  # the kill window: keep it one statement
+            else:
+                failed = EmailState.FAILED if isinstance(failure, PermanentMailError) else EmailState.INTENDED
+                await recorder.record_failure(mail.order.id, mail.kind, failed, str(failure))
+        except BaseException:
+            if failure is None:
+                deps.accepted.add(key)  # the next run records it without sending it again
+            raise
+    deps.accepted.discard(key)
     _log_outcome(mail, msg, failure, deps)
     if failure is not None:
         raise failure

@@ -14,6 +14,9 @@ class Settings(BaseServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     mail_from: str = "shop@example.com"
+    notifier_shop_email: str | None = (
+        None  # the shop's own address for notices (parked payments); None: MAIL_FROM
+    )
     mail_per_address_per_hour: int = Field(default=10, ge=1)  # of one kind; the rest are recorded 'held'
     notifier_host: str = "127.0.0.1"
     notifier_port: int = 8003

@@ -70,6 +70,7 @@ def open_worker(
                 base_url=settings.public_url,
                 metrics=running.metrics,
                 mail_per_address_per_hour=settings.mail_per_address_per_hour,
+                shop_email=settings.notifier_shop_email or settings.mail_from,
                 send_lease=3 * settings.notifier_smtp_timeout,  # connect and a few commands, with room
                 session=pg_session(resources.pool),
             )

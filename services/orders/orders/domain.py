@@ -10,7 +10,14 @@ from enum import StrEnum
 from uuid import UUID
 
 from messaging.event import Event
-from messaging.events.orders import OrderCanceled, OrderCreated, OrderLine, OrderPaid, OrderRefunded
+from messaging.events.orders import (
+    OrderCanceled,
+    OrderCreated,
+    OrderLine,
+    OrderPaid,
+    OrderPaymentParked,
+    OrderRefunded,
+)
 
 
 class Status(StrEnum):
@@ -277,6 +284,19 @@ def _review(order: Order, payment: Payment, amount: int | None, reason: str) -> 
     )  # fmt: skip
 
 
+def _parked(order: Order, review: Review) -> Outcome:
+    """The order stays as it is; the review is stored and announced (the shop is mailed about it)."""
+    event = OrderPaymentParked(
+        **_base(order),
+        checkout_session_id=review.session_id,
+        payment_intent_id=review.payment_intent_id,
+        amount=review.amount,
+        payment_currency=review.currency,
+        reason=review.reason,
+    )
+    return Outcome(order, (event,), review=review)
+
+
 def payment_succeeded(order: Order, payment: Payment) -> Outcome:
     """Paid, from pending, payment_failed, and also canceled: the money moved (README).
 
@@ -284,7 +304,7 @@ def payment_succeeded(order: Order, payment: Payment) -> Outcome:
     and the order does not move (the orders service owns the amount; issue 13, finding 1).
     """
     if (review := _review(order, payment, payment.amount, "amount_mismatch")) is not None:
-        return Outcome(order, review=review)
+        return _parked(order, review)
     order = _hear(order, payment.session_id, Session.SUCCEEDED)
     if RANK[order.status] >= RANK[Status.PAID]:
         return Outcome(order)
@@ -316,7 +336,7 @@ def payment_refunded(order: Order, payment: Payment, *, full: bool) -> Outcome:
     events: tuple[Event, ...] = ()
     if RANK[order.status] < RANK[Status.PAID]:
         if (review := _review(order, payment, payment.captured, "refund_of_unmatched_payment")) is not None:
-            return Outcome(order, review=review)
+            return _parked(order, review)
         paid = _paid(order, payment)
         order, events = paid.order, paid.events
     order = dataclasses.replace(order, refunded_amount=max(order.refunded_amount, payment.amount))

@@ -36,10 +36,11 @@ async def test_order_created_sends_a_confirmation_with_lines_total_and_order_lin
     assert mail.attachments == ()
 
 
-async def test_payment_succeeded_sends_a_receipt_with_the_pdf_invoice(stand, mailbox) -> None:
+async def test_order_paid_sends_a_receipt_with_the_pdf_invoice(stand, mailbox) -> None:
     created = order_created("ben@example.com")
     await stand.publish(created)
-    await stand.publish(paid(created.data.order_id))
+    await mailbox.wait_for(to("ben@example.com"), count=1, timeout=10)  # paid comes later, in life too
+    await stand.publish(paid(created.data.order_id, email="ben@example.com"))
     [_, receipt] = await mailbox.wait_for(to("ben@example.com"), count=2, timeout=10)
     ref = str(created.data.order_id)[:8].upper()
     assert receipt.subject == f"Payment received for order {ref}: your invoice"

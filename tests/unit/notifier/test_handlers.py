@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from messaging.broker import Permanent
-from messaging.events.orders import OrderCanceled, OrderPaid, OrderRefunded
+from messaging.events.orders import OrderCanceled, OrderPaid, OrderPaymentParked, OrderRefunded
 from messaging.events.payments import PaymentFailed, PaymentRefunded, PaymentSucceeded
 from messaging.testing import InMemoryBroker
 from notifier.domain import EmailState, OrderNotKnown
@@ -210,3 +210,26 @@ async def test_payment_succeeded_alone_sends_no_receipt_orders_decides_the_payme
     await BUS.deliver(payment(PaymentSucceeded, created.data.order_id, amount=1), HANDLERS, deps)
     assert [m["Subject"].split(" ")[0] for m in mailer.sent] == ["We"]  # the confirmation only
     assert repo.orders[created.data.order_id].status == "pending"
+
+
+async def test_a_parked_payment_is_mailed_to_the_shop_once_never_to_the_customer() -> None:
+    deps, repo, mailer = make_deps(shop_email="owner@shop.test")
+    created = order_created()
+    await BUS.deliver(created, HANDLERS, deps)
+    data = created.data
+    parked = created.follow_up(
+        OrderPaymentParked(
+            order_id=data.order_id, status="pending", email=data.email, total=data.total, currency="kwd",
+            checkout_session_id="cs_cheap", payment_intent_id="pi_cheap", amount=1, payment_currency="kwd",
+            reason="amount_mismatch",
+        )
+    )  # fmt: skip
+    await BUS.deliver(parked, HANDLERS, deps)
+    await BUS.deliver(parked, HANDLERS, deps)
+    notice = mailer.sent[-1]
+    assert len(mailer.sent) == 2  # the customer's confirmation, and one notice
+    assert notice["To"] == "owner@shop.test"
+    body = notice.get_body(("plain",)).get_content()
+    assert "parked for review and not applied: amount_mismatch: paid KWD 0.001" in body
+    assert "cs_cheap" in body
+    assert repo.orders[data.order_id].status == "pending"

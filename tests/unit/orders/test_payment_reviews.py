@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from messaging.event import Envelope
+from messaging.events.orders import OrderPaymentParked
 from messaging.events.payments import PaymentRefunded, PaymentSucceeded
 from orders import domain, services
 from orders.domain import Payment, Status
@@ -40,7 +41,15 @@ def test_a_payment_other_than_the_order_total_is_reviewed_not_paid(amount: int, 
 
     outcome = domain.payment_succeeded(order, Payment("cs_1", "pi_1", amount, AT, currency))
 
-    assert (outcome.order, outcome.events) == (order, ())
+    assert outcome.order == order
+    [parked] = outcome.events  # announced: the notifier mails the shop about it
+    assert isinstance(parked, OrderPaymentParked)
+    assert (parked.amount, parked.payment_currency, parked.total, parked.currency) == (
+        amount,
+        currency,
+        2900,
+        "eur",
+    )
     assert outcome.review is not None
     assert (outcome.review.amount, outcome.review.currency, outcome.review.reason) == (
         amount, currency, "amount_mismatch",
@@ -59,7 +68,8 @@ def test_a_refund_of_an_unmatched_payment_does_not_pay_an_unpaid_order() -> None
 
     outcome = domain.payment_refunded(order, Payment("cs_1", "pi_1", 1, AT, "eur", captured=1), full=True)
 
-    assert (outcome.order, outcome.events) == (order, ())
+    assert outcome.order == order
+    assert [type(e) for e in outcome.events] == [OrderPaymentParked]
     assert outcome.review is not None
     assert outcome.review.reason == "refund_of_unmatched_payment"
 
@@ -76,7 +86,7 @@ async def test_an_underpayment_is_parked_logged_at_error_and_never_paid(caplog) 
         await store.broker.deliver(cheap, HANDLERS, deps)  # redelivered: one review
 
     assert store.orders[order.id].status is Status.PENDING
-    assert store.broker.published == []
+    assert [m.type for m in store.broker.published] == ["order.payment_parked"]  # once: redelivery absorbed
     [parked] = store.reviews
     assert (parked.message_id, parked.kind, parked.review.amount) == (str(cheap.id), "payment.succeeded", 1)
     [record] = [r for r in caplog.records if "parked for review" in r.getMessage()]

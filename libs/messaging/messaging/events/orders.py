@@ -47,3 +47,15 @@ class OrderCanceled(_OrderEvent):
 class OrderRefunded(_OrderEvent):
     routing_key: ClassVar[str] = "order.refunded"
     amount_refunded: int = 0
+
+
+class OrderPaymentParked(_OrderEvent):
+    """A payment that does not match the order (amount or currency) was parked for a person to review;
+    the order did not move. `amount` and `payment_currency` are the payment's, `total` the order's."""
+
+    routing_key: ClassVar[str] = "order.payment_parked"
+    checkout_session_id: str
+    payment_intent_id: str | None = None
+    amount: int | None = None  # None: the payment did not say (a refund without its captured amount)
+    payment_currency: str
+    reason: str

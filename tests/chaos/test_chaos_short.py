@@ -1,8 +1,9 @@
 """The short chaos run inside `make test`: the two cheapest faults, a few payments, the whole system.
 
 One run (a module fixture), two verdicts: payments are never lost nor `order.paid` doubled (strict),
-and each receipt is sent once, which fails today when a notifier dies between its SMTP send and its
-commit (README: "Known failures"); `make chaos` fails on it, here it shows as XFAIL until fixed.
+and each receipt is sent once. The second can still fail when `worker-killed` SIGKILLs a notifier in
+the one-statement window between the SMTP server accepting a receipt and 'sent' committing (README:
+"Known limits"): that one is XFAIL here, not strict, and `make chaos` counts it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def test_short_chaos_run_loses_no_payment_and_publishes_order_paid_once(short_ru
 
 @pytest.mark.xfail(
     strict=False,
-    reason="notifier sends a receipt again when it dies between SMTP and its commit (README: Known failures)",
+    reason="a notifier SIGKILLed between SMTP's acceptance and its commit sends again (README: Known limits)",
 )
 def test_short_chaos_run_sends_each_receipt_once(short_run: Run) -> None:
     assert short_run.lines, short_run.report

@@ -9,18 +9,14 @@ checkout.session.completed webhook goes out right after, through the gateway to 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import asyncpg
@@ -29,26 +25,16 @@ import psutil
 from aiosmtpd.smtp import SMTP
 
 from benchmarks._support import DATABASE_URL, RUNS, Figure
+from chaos.system import load_run
 from messaging.broker import connect
 from messaging.event import Envelope
 from messaging.events.orders import OrderPaid
 from messaging.topology import ORDERS, Binding, Queue, Topology
 
 _HEADERS = BytesHeaderParser(policy=compat32)
-ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT_N = int(os.environ.get("BENCH_PIPELINE_N", "500"))  # payments per throughput round
 LATENCY_N = int(os.environ.get("BENCH_PIPELINE_LATENCY_N", "300"))  # payments per latency rate
 RATES = (100, 20)  # the fixed rate, and a light load that shows the pipeline's own latency
-
-
-def _run_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("paybus_run", ROOT / "tools" / "run.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 class CpuMeter:
@@ -100,7 +86,7 @@ WORKER_PORTS = ("ORDERS_WORKER", "PAYMENTS_WORKER", "NOTIFIER_WORKER")  # health
 
 @asynccontextmanager
 async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[tuple[dict[str, str], dict[str, int]]]:
-    run = _run_module()
+    run = load_run()
     prefix = f"paybus_bench_{uuid.uuid4().hex[:6]}"
     names = ("GATEWAY", "ORDERS", "PAYMENTS", "NOTIFIER", "STRIPE_SIM", "MAILBOX", *WORKER_PORTS)
     env = run.settings(

@@ -7,10 +7,8 @@ from a running `make run` and from other test runs.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +18,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from chaos.system import load_run
 from tests.conftest import Postgres, Rabbit
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def _load_run() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("paybus_run", ROOT / "tools" / "run.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -88,7 +77,7 @@ def _environment(run: ModuleType, rabbit: Rabbit, postgres: Postgres) -> dict[st
 
 @pytest.fixture(scope="session")
 def _run_module() -> ModuleType:
-    return _load_run()
+    return load_run()
 
 
 @pytest_asyncio.fixture(scope="session")

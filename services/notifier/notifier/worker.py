@@ -15,6 +15,7 @@ from notifier.metrics import Metrics
 from notifier.render import Composer
 from notifier.settings import Settings
 from runtime import Resources, WorkerParts
+from runtime.messaging_metrics import messaging_metrics
 
 SERVICE = "notifier"
 
@@ -80,10 +81,11 @@ def open_worker(
                         topology.queue(queue), HANDLERS, deps, prefetch=settings.notifier_prefetch
                     )
                 )
+            messaging_registry, _ = messaging_metrics(resources.broker)
             yield WorkerParts(
                 consumers=running.consumers,
                 checks=resources.checks(),
-                registries=[running.metrics.registry],
+                registries=[running.metrics.registry, messaging_registry],
                 context=running,
             )
         finally:

@@ -11,6 +11,7 @@ from orders.deps import Runtime
 from orders.handlers import DEADLINE_HANDLERS, DEADLINES_CONSUMER, PAYMENT_HANDLERS, PAYMENTS_CONSUMER
 from orders.settings import Settings
 from runtime import WorkerParts
+from runtime.messaging_metrics import messaging_metrics
 from runtime.resources import outbox_lag_check
 
 
@@ -36,10 +37,13 @@ def open_worker(
                 )
             ]
             relay = Relay(runtime.pool, runtime.broker)
+            registry, refresh = messaging_metrics(runtime.broker, relay)
             yield WorkerParts(
                 consumers=consumers,
                 tasks={"relay": relay.run},
                 checks={**runtime.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
+                registries=[registry],
+                before_scrape=[refresh],
                 context=runtime,
             )
         finally:

@@ -10,6 +10,7 @@ from messaging.outbox import Relay
 from messaging.topology import TOPOLOGY, Topology
 from payments.settings import Settings
 from runtime import Resources, WorkerParts
+from runtime.messaging_metrics import messaging_metrics
 from runtime.resources import outbox_lag_check
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,12 @@ def open_worker(
         try:
             if settings.amqp_declare_topology:
                 await resources.broker.declare()
+            registry, refresh = messaging_metrics(resources.broker, relay)
             yield WorkerParts(
                 tasks={"relay": relay.run},
                 checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
+                registries=[registry],
+                before_scrape=[refresh],
                 context=resources,
             )
         finally:

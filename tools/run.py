@@ -55,6 +55,8 @@ def settings(environ: Mapping[str, str]) -> dict[str, str]:
     env = {**DEFAULTS, **{k: v for k, v in environ.items() if v != ""}}
     # The credential the gateway (and payments) present to the internal APIs: one per run when unset.
     env.setdefault("SERVICE_TOKEN", secrets.token_urlsafe(32))
+    # honcho pipes the children's output: they would log JSON; a person at a terminal reads text
+    env.setdefault("LOG_FORMAT", "text" if sys.stdout.isatty() else "json")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env['GATEWAY_PORT']}")
     for name in ("ORDERS", "PAYMENTS", "NOTIFIER"):
         env.setdefault(f"GATEWAY_{name}_URL", f"http://127.0.0.1:{env[name + '_PORT']}")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
+from messaging import logcontext
 from messaging._trust import Admission
 from messaging._wire import Handler, Handlers, Meta, PublishFailed
 from messaging.db import unavailable
@@ -182,6 +183,13 @@ class Consumer(Generic[D]):
         await asyncio.shield(task)
 
     async def _tracked(self, message: AbstractIncomingMessage) -> None:
+        logcontext.current.set(  # this task's own context: every line logged for this message names it
+            {
+                "message_id": message.message_id or "",
+                "correlation_id": message.correlation_id or "",
+                "event_type": message.type or "",
+            }
+        )
         self._active += 1
         self._idle.clear()
         try:

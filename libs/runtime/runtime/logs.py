@@ -1,11 +1,53 @@
-"""runtime: logging, configured once per process, the same way in every service."""
+"""runtime: logging, configured once per process, the same way in every service.
+
+JSON lines (one object per record: time, level, service, process, logger, message, and, while a
+message is being handled, its message_id, correlation_id and event_type) for log collectors; plain
+text when a person reads them in a terminal (handlers name the message there themselves).
+`LOG_FORMAT=json|text` overrides the choice (`make run` asks for text when its output is a terminal).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import sys
+from datetime import UTC, datetime
+
+from messaging import logcontext
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str, process: str) -> None:
+        super().__init__()
+        self._service, self._process = service, process
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self._service,
+            "process": f"{self._service}-{self._process}",
+            "pid": record.process,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        delivery = logcontext.current.get()
+        if delivery:
+            line.update(delivery)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
 
 
 def configure_logging(service: str, process: str, level: int = logging.INFO) -> None:
     """One line per record, naming the process (`orders-worker`); uvicorn's loggers propagate here."""
-    fmt = f"%(asctime)s {service}-{process} %(levelname)s %(name)s %(message)s"
-    logging.basicConfig(level=level, format=fmt, force=True)
+    choice = os.environ.get("LOG_FORMAT") or ("text" if sys.stderr.isatty() else "json")
+    handler = logging.StreamHandler()
+    if choice == "json":
+        handler.setFormatter(JsonFormatter(service, process))
+    else:
+        handler.setFormatter(
+            logging.Formatter(f"%(asctime)s {service}-{process} %(levelname)s %(name)s %(message)s")
+        )
+    logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -197,3 +197,18 @@ __all__ = [
     "StripeRefused",
     "make_deps",
 ]
+
+
+def store(deps: Deps) -> InMemoryStore:
+    assert isinstance(deps.store, InMemoryStore)
+    return deps.store
+
+
+def fake_stripe(deps: Deps) -> FakeStripe:
+    assert isinstance(deps.stripe, FakeStripe)
+    return deps.stripe
+
+
+def fake_orders(deps: Deps) -> FakeOrders:
+    assert isinstance(deps.orders, FakeOrders)
+    return deps.orders

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,12 +11,10 @@ import httpx
 import pytest
 
 from payments import domain
-from payments.deps import Deps
 from payments.domain import SessionStatus
-from payments.main import create_app
 from payments.orders_client import HttpOrders, OrdersUnavailable
 
-from .fakes import SERVICE_TOKEN, FakeOrders, FakeStripe, InMemoryStore, make_deps
+from .fakes import fake_orders, fake_stripe, store
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:
@@ -30,37 +27,17 @@ def an_order(**overrides: Any) -> dict[str, Any]:
     return values | overrides
 
 
-@pytest.fixture
-def deps() -> Deps:
-    return make_deps()
-
-
-@pytest.fixture
-async def client(deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(deps.settings, deps))
-    auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://payments", headers=auth) as c:
-        yield c
-
-
-def orders(deps: Deps) -> FakeOrders:
-    assert isinstance(deps.orders, FakeOrders)
-    return deps.orders
-
-
-def fake_stripe(deps: Deps) -> FakeStripe:
-    assert isinstance(deps.stripe, FakeStripe)
-    return deps.stripe
-
-
-def store(deps: Deps) -> InMemoryStore:
-    assert isinstance(deps.store, InMemoryStore)
-    return deps.store
+def _one_cent_session(order: domain.Order) -> domain.Session:
+    """The issue's session: the order's id and lines, charged 0.01 (what the old API let a caller ask)."""
+    cheap = order.model_copy(
+        update={"total": 1, "items": (order.items[0].model_copy(update={"unit_price": 1, "line_total": 1}),)}
+    )
+    return domain.new_session(cheap, 1, "http://shop.test", datetime.now(UTC) + timedelta(hours=1))
 
 
 async def test_amounts_lines_and_status_from_the_caller_are_refused(client, deps) -> None:  # type: ignore[no-untyped-def]
     order = an_order()
-    orders(deps).add(order)
+    fake_orders(deps).add(order)
     forged = order | {"total": 1, "items": [order["items"][0] | {"unit_price": 1, "line_total": 1}]}
 
     old_shape = await client.post("/checkout-sessions", json={"order": forged})
@@ -72,7 +49,7 @@ async def test_amounts_lines_and_status_from_the_caller_are_refused(client, deps
 
 async def test_the_session_charges_what_orders_states(client, deps) -> None:  # type: ignore[no-untyped-def]
     order = an_order()
-    orders(deps).add(order)
+    fake_orders(deps).add(order)
 
     response = await client.post("/checkout-sessions", json={"order_id": order["id"]})
 
@@ -81,18 +58,14 @@ async def test_the_session_charges_what_orders_states(client, deps) -> None:  # 
     assert (session.amount, session.currency) == (13800, "eur")
     [line] = session.request["line_items"]
     assert (line["price_data"]["unit_amount"], line["quantity"]) == (13800, 1)
-    assert orders(deps).asked == [uuid.UUID(order["id"])]
+    assert fake_orders(deps).asked == [uuid.UUID(order["id"])]
 
 
 async def test_an_open_session_for_another_amount_is_not_reused(client, deps) -> None:  # type: ignore[no-untyped-def]
     # The issue's 1-cent session, left open by the old API: never handed out again.
     order = an_order()
-    parsed = orders(deps).add(order)
-    cheap = domain.new_session(
-        parsed.model_copy(update={"total": 1, "items": (parsed.items[0].model_copy(
-            update={"unit_price": 1, "line_total": 1}),)}),
-        1, "http://shop.test", datetime.now(UTC) + timedelta(hours=1),
-    )  # fmt: skip
+    parsed = fake_orders(deps).add(order)
+    cheap = _one_cent_session(parsed)
     async with store(deps).transaction() as repo:
         await repo.insert_session(cheap)
         await repo.mark_created(cheap, "cs_cheap", "https://pay.test/cheap")
@@ -109,11 +82,11 @@ async def test_an_open_session_for_another_amount_is_not_reused(client, deps) ->
 
 async def test_unknown_unpayable_and_unreachable_orders(client, deps) -> None:  # type: ignore[no-untyped-def]
     paid = an_order(status="paid")
-    orders(deps).add(paid)
+    fake_orders(deps).add(paid)
 
     unknown = await client.post("/checkout-sessions", json={"order_id": str(uuid.uuid4())})
     not_payable = await client.post("/checkout-sessions", json={"order_id": paid["id"]})
-    orders(deps).down = True
+    fake_orders(deps).down = True
     unreachable = await client.post("/checkout-sessions", json={"order_id": paid["id"]})
 
     assert [unknown.status_code, not_payable.status_code, unreachable.status_code] == [404, 409, 503]
@@ -152,12 +125,8 @@ async def test_the_orders_client_presents_the_service_token_and_maps_answers() -
 
 async def test_an_unanswered_attempt_for_another_amount_is_not_replayed(client, deps) -> None:  # type: ignore[no-untyped-def]
     order = an_order()
-    parsed = orders(deps).add(order)
-    cheap = domain.new_session(
-        parsed.model_copy(update={"total": 1, "items": (parsed.items[0].model_copy(
-            update={"unit_price": 1, "line_total": 1}),)}),
-        1, "http://shop.test", datetime.now(UTC) + timedelta(hours=1),
-    )  # fmt: skip
+    parsed = fake_orders(deps).add(order)
+    cheap = _one_cent_session(parsed)
     async with store(deps).transaction() as repo:
         await repo.insert_session(cheap)  # reserved, Stripe never answered: status creating
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from payments.deps import Deps
-from payments.main import create_app
 from payments.stripe_gateway import RemoteSession, StripeRefused, StripeUnavailable
 from stripe_sim.webhooks import signature_header
 
-from .fakes import SECRET, SERVICE_TOKEN, FakeOrders, FakeStripe, InMemoryStore, make_deps
+from .fakes import SECRET, fake_orders, fake_stripe, store
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:
@@ -33,34 +30,6 @@ def completed(session_id: str, amount: int = 1200) -> dict[str, Any]:
            "currency": "eur", "payment_intent": "pi_1"}  # fmt: skip
     return {"id": f"evt_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed",
             "data": {"object": obj}}  # fmt: skip
-
-
-@pytest.fixture
-def deps() -> Deps:
-    return make_deps()
-
-
-@pytest.fixture
-async def client(deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(deps.settings, deps))
-    auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://payments", headers=auth) as c:
-        yield c
-
-
-def store(deps: Deps) -> InMemoryStore:
-    assert isinstance(deps.store, InMemoryStore)
-    return deps.store
-
-
-def fake_stripe(deps: Deps) -> FakeStripe:
-    assert isinstance(deps.stripe, FakeStripe)
-    return deps.stripe
-
-
-def fake_orders(deps: Deps) -> FakeOrders:
-    assert isinstance(deps.orders, FakeOrders)
-    return deps.orders
 
 
 async def checkout(client: httpx.AsyncClient, deps: Deps, order: dict[str, Any]) -> httpx.Response:

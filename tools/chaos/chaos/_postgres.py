@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
-import psutil
 
-from chaos._proc import ServerError, as_user, free_port, give, kill_pid, pid_from, run
+from chaos._proc import ServerError, as_user, free_port, give, kill_pid, pid_alive, pid_from, run
 
 PG_USER = "postgres"
 TERMINATE = """
@@ -95,8 +94,7 @@ class PgServer:
         return pid_from(self.data / "postmaster.pid")
 
     def is_running(self) -> bool:
-        pid = self.pid
-        return pid is not None and psutil.pid_exists(pid)
+        return pid_alive(self.pid)
 
     def kill(self) -> None:
         """SIGKILL the postmaster (the pid in postmaster.pid) and its backends, as a crash would."""

@@ -67,6 +67,10 @@ def _carries(proc: psutil.Process, mark: str) -> bool:
     return False
 
 
+def pid_alive(pid: int | None) -> bool:
+    return pid is not None and psutil.pid_exists(pid)
+
+
 def pid_from(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-import psutil
-
-from chaos._proc import ServerError, as_user, free_port, give, kill_pid, pid_from, run
+from chaos._proc import ServerError, as_user, free_port, give, kill_pid, pid_alive, pid_from, run
 
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 RABBIT_HOME = "/var/lib/rabbitmq"  # the Erlang cookie the CLI tools and every node share
@@ -127,8 +125,7 @@ class RabbitNode:
         return pid_from(self.pid_file)
 
     def is_running(self) -> bool:
-        pid = self.pid
-        return pid is not None and psutil.pid_exists(pid)
+        return pid_alive(self.pid)
 
     def kill(self) -> None:
         """SIGKILL this node's Erlang VM (the pid in its pid file), as a crash would."""
@@ -140,7 +137,7 @@ class RabbitNode:
     def stop(self, keep: bool = False) -> None:
         """Stop the whole node (SIGKILL if it will not), then remove its directory unless `keep`."""
         pid = self.pid
-        if pid is not None and psutil.pid_exists(pid):
+        if pid is not None and pid_alive(pid):
             try:
                 self.ctl("stop", str(self.pid_file), timeout=60)
             except (ServerError, subprocess.TimeoutExpired):

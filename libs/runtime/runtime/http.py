@@ -115,7 +115,7 @@ class BodyLimit:
 
 
 class _BodyTimeout(Exception):
-    pass
+    """The body did not arrive within the read timeout: answered 408."""
 
 
 class ReadTimeout:

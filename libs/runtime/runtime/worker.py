@@ -60,15 +60,6 @@ class WorkerParts:
 OpenWorker = Callable[[], AbstractAsyncContextManager[WorkerParts]]
 
 
-def consume_forever(consumer: Consumer) -> TaskFactory:
-    """Consumer.run(): attach, and keep attached until cancelled."""
-
-    async def consume() -> None:
-        await consumer.run()
-
-    return consume
-
-
 def attached_check(consumer: Consumer) -> Check:
     async def attached() -> None:
         if not consumer.attached:
@@ -170,7 +161,7 @@ class WorkerRunner:
         self.parts = parts
         consumers = {f"consumer:{c.queue_name}": c for c in parts.consumers}
         for task, consumer in consumers.items():
-            self.supervisor.add(task, consume_forever(consumer))
+            self.supervisor.add(task, consumer.run)  # attach, and keep attached until cancelled
         for task, factory in parts.tasks.items():
             self.supervisor.add(task, factory)
         attached = {t: attached_check(c) for t, c in consumers.items()}

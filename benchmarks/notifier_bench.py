@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from benchmarks._support import Figure
+from messaging.events.orders import OrderLine, OrderStatus
 from notifier import domain
-from notifier.domain import Line, Order, Payment
+from notifier.domain import Order, Payment
 from notifier.invoice import build_invoice
 from notifier.render import Composer
 
@@ -30,8 +31,13 @@ def _cpu_ms(work: Callable[[], object]) -> float:
 
 def run(runs: int) -> list[Figure]:
     now = datetime.now(UTC)
-    lines = (Line("p1", "Mug", 2, 1250, 2500), Line("p2", "Book", 1, 1999, 1999))
-    order = Order(uuid.uuid4(), "bob@example.com", lines, 4499, "eur", "paid", now, payment_deadline=now)
+    lines = (
+        OrderLine(product_id="p1", name="Mug", quantity=2, unit_price=1250, line_total=2500),
+        OrderLine(product_id="p2", name="Book", quantity=1, unit_price=1999, line_total=1999),
+    )
+    order = Order(
+        uuid.uuid4(), "bob@example.com", lines, 4499, "eur", OrderStatus.PAID, now, payment_deadline=now
+    )
     payment = Payment(4499, "eur", now, "cs_test_a1", "pi_test_b2")
     composer = Composer("paybus shop <shop@example.com>")
     receipt, confirmation = domain.receipt(order, payment), domain.confirmation(order, "http://shop.test")

@@ -67,14 +67,17 @@ async def _relay_rate(url: str, pool: asyncpg.Pool) -> float:
 async def _inbox_consume_rate(url: str, pool: asyncpg.Pool) -> float:
     await pool.execute("TRUNCATE inbox")
     broker = await connect(url, name="bench:inbox", topology=mb.TOPOLOGY)
-    inbox: Inbox[None] = Inbox(pool, consumer="bench")
+    # the services' path: one transaction per delivery, Inbox.accept then the effect, ack after commit
+    inbox = Inbox("bench")
     done = asyncio.Event()
 
     async def effect(msg: Envelope[mb.BenchTicked], conn, deps: None) -> None:  # type: ignore[no-untyped-def]
         if inbox.delivered == N:
             done.set()
 
-    consumer = broker.consumer(mb.QUEUE, {mb.BenchTicked: inbox.guard(effect)}, None, prefetch=mb.PREFETCH)
+    consumer = broker.consumer(
+        mb.QUEUE, {mb.BenchTicked: inbox.guard(pool, effect)}, None, prefetch=mb.PREFETCH
+    )
     start = time.perf_counter()
     await consumer.start()
     await done.wait()

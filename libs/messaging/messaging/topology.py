@@ -349,17 +349,19 @@ _ORDER_EVENTS: tuple[type[Event], ...] = (
     order_events.OrderPaid,
     order_events.OrderCanceled,
     order_events.OrderRefunded,
+    order_events.OrderPaymentFailed,
     order_events.OrderPaymentParked,
 )
 
+# Each service's queues, named <consumer>.<source>; code names them by these constants, never by string.
+ORDERS_PAYMENTS = Queue("orders.payments", binds=(Binding(PAYMENTS, "payment.*"),))
+ORDERS_DEADLINES = Queue("orders.deadlines", scheduled=True)  # "is this order still unpaid?", sent delayed
+NOTIFIER_PAYMENTS = Queue("notifier.payments", binds=(Binding(BROADCAST),))
+NOTIFIER_ORDERS = Queue("notifier.orders", binds=(Binding(ORDERS, "order.*"),))
+
 TOPOLOGY = Topology(
     exchanges=(PAYMENTS, BROADCAST, ORDERS),
-    queues=(
-        Queue("orders.payments", binds=(Binding(PAYMENTS, "payment.*"),)),
-        Queue("orders.deadlines", scheduled=True),  # "is this order still unpaid?" checks, sent delayed
-        Queue("notifier.payments", binds=(Binding(BROADCAST),)),
-        Queue("notifier.orders", binds=(Binding(ORDERS, "order.*"),)),
-    ),
+    queues=(ORDERS_PAYMENTS, ORDERS_DEADLINES, NOTIFIER_PAYMENTS, NOTIFIER_ORDERS),
     routes={
         **{event: (PAYMENTS, BROADCAST) for event in _PAYMENT_EVENTS},
         **{event: (ORDERS,) for event in _ORDER_EVENTS},

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from pydantic import JsonValue
 
 from gateway.models import Order, OrderCreate, OrderItemCreate, Product
+from messaging.events import orders as events
 
-PAYABLE = frozenset({"pending", "payment_failed"})
 QTY_PREFIX = "qty-"
 MAX_QUANTITY = 100  # as the orders service allows
 # Seconds between reloads of the completed page while the order is pending: quick at first, then gentle.
@@ -34,11 +34,8 @@ def valid_session_id(value: str) -> bool:
 
 
 def payable(order: Order, now: datetime) -> bool:
-    """What payments accepts: pending or payment_failed, before the payment deadline."""
-    deadline = order.payment_deadline
-    if deadline is not None and deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=UTC)  # a naive time from orders is UTC, as everything it stores
-    return order.status in PAYABLE and (deadline is None or deadline > now)
+    """What payments accepts (messaging.events.orders.payable): offer the pay button only then."""
+    return events.payable(order.status, order.payment_deadline, now)
 
 
 def refresh_attempt(typed: str) -> int:

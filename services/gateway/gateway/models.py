@@ -8,6 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.config import JsonDict
 
+from messaging.events.orders import OrderLine, OrderStatus
+
 ORDER_EXAMPLE: JsonDict = {
     "id": "7f1c2e4a-5b6d-4e8f-9a0b-1c2d3e4f5a6b",
     "status": "pending",
@@ -67,20 +69,12 @@ class OrderCreate(BaseModel):
     items: list[OrderItemCreate] = Field(max_length=100)
 
 
-class OrderLine(BaseModel):
-    product_id: str
-    name: str
-    quantity: int
-    unit_price: int
-    line_total: int
-
-
 class Order(BaseModel):
     """An order as the orders service reports it; amounts in minor units."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [ORDER_EXAMPLE]})
     id: UUID
-    status: str  # pending, paid, payment_failed, canceled, refunded
+    status: OrderStatus
     email: str
     items: list[OrderLine]
     total: int

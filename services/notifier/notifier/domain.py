@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from messaging.events.orders import OrderLine, OrderStatus
+
 MESSAGE_ID_DOMAIN = "paybus"
-_RANK = {"pending": 0, "payment_failed": 0, "paid": 1, "canceled": 1, "refunded": 2}
 
 
 class EmailState(StrEnum):
@@ -35,27 +36,21 @@ def intent_state(sent_recently: int, per_hour: int) -> EmailState:
 
 
 class OrderNotKnown(LookupError):
-    """A payment or order event for an order whose order.created has not arrived yet: retry later."""
-
-
-@dataclass(frozen=True)
-class Line:
-    product_id: str
-    name: str
-    quantity: int
-    unit_price: int
-    line_total: int
+    """A payment event (from payments' fanout) for an order no order event has told us of yet: retry
+    later. Order events never raise it: each carries the order."""
 
 
 @dataclass(frozen=True)
 class Order:
+    """The notifier's projection of an order: what its e-mails show, kept from the order events."""
+
     id: UUID
     email: str
-    lines: tuple[Line, ...]
+    lines: tuple[OrderLine, ...]
     total: int
     currency: str
-    status: str
-    created_at: datetime
+    status: OrderStatus
+    created_at: datetime  # when the notifier first heard of it
     payment_deadline: datetime | None = None
 
     @property
@@ -103,11 +98,6 @@ def message_id(kind: str, order_id: UUID) -> str:
     return f"<{kind}.{order_id}@{MESSAGE_ID_DOMAIN}>"
 
 
-def advance(current: str, new: str) -> str:
-    """Order status only moves forward, whatever order events arrive in."""
-    return new if _RANK.get(new, -1) > _RANK.get(current, -1) else current
-
-
 def order_page(base_url: str, order: Order) -> str:
     return f"{base_url}/orders/{order.id}"
 
@@ -122,10 +112,8 @@ def receipt(order: Order, payment: Payment) -> Mail:
     return Mail(order, "receipt", Template.RECEIPT, subject, payment=payment)
 
 
-def payment_failed(order: Order, checkout_session_id: str, reason: str | None, base_url: str) -> Mail | None:
-    """One e-mail per failed checkout session; none once the order is paid, canceled or refunded."""
-    if _RANK.get(order.status, 0) > 0:
-        return None
+def payment_failed(order: Order, checkout_session_id: str, reason: str | None, base_url: str) -> Mail:
+    """One e-mail per failed checkout session (orders publishes the failure only for an unpaid order)."""
     kind = f"payment_failed.{checkout_session_id}"
     subject = f"Payment for order {order.ref} failed"
     links = {"pay": order_page(base_url, order)}

@@ -1,8 +1,17 @@
-"""notifier: one handler per consumed event; each keeps what it needs and sends its e-mail once."""
+"""notifier: one handler per consumed event; each keeps the order projection and sends its e-mail once.
+
+Every handler claims its message through the inbox in the transaction that updates the projection and
+records the e-mail's intent; the send follows the commit (sending.send_once), and runs again for a
+repeat of the message, whose intent is already stored, so an e-mail a crash left unsent still goes.
+Order events carry the order, so they never wait for one another (the receipt follows `order.paid`);
+payments' fanout is read only for what payments alone knows (a refund, partial ones included).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from messaging.broker import Handlers
@@ -11,32 +20,33 @@ from messaging.events.orders import (
     OrderCanceled,
     OrderCreated,
     OrderPaid,
+    OrderPaymentFailed,
     OrderPaymentParked,
     OrderRefunded,
 )
-from messaging.events.payments import PaymentFailed, PaymentRefunded
+from messaging.events.payments import PaymentRefunded
+from messaging.inbox import Inbox
 from messaging.money import format_money
+from messaging.topology import NOTIFIER_ORDERS, NOTIFIER_PAYMENTS
 from notifier import domain
 from notifier.deps import Deps
-from notifier.domain import Line, Order, OrderNotKnown, Payment
+from notifier.domain import Mail, Order, OrderNotKnown, Payment
 from notifier.repository import Repository
 from notifier.sending import intend, send_once
 
 log = logging.getLogger(__name__)
-ORDERS_QUEUE = "notifier.orders"
-PAYMENTS_QUEUE = "notifier.payments"
+ORDERS_INBOX = Inbox(NOTIFIER_ORDERS.name)
+PAYMENTS_INBOX = Inbox(NOTIFIER_PAYMENTS.name)
+MailFor = Callable[[Order], Mail | None]
 
 
-def _order(msg: Envelope[OrderCreated]) -> Order:
+def _snapshot(msg: Envelope[Any]) -> Order:
+    """The order as an order event states it."""
     data = msg.data
-    lines = tuple(
-        Line(line.product_id, line.name, line.quantity, line.unit_price, line.line_total)
-        for line in data.lines
-    )
     return Order(
         id=data.order_id,
         email=data.email,
-        lines=lines,
+        lines=data.lines,
         total=data.total,
         currency=data.currency,
         status=data.status,
@@ -45,29 +55,45 @@ def _order(msg: Envelope[OrderCreated]) -> Order:
     )
 
 
+async def _observe(repo: Repository, msg: Envelope[Any]) -> Order:
+    """The projection after an order event: stored on first sight, its status only moving forward."""
+    snapshot = _snapshot(msg)
+    await repo.save_order(snapshot)
+    order = await repo.lock_order(snapshot.id)
+    assert order is not None  # stored just above, in this transaction
+    moved = order.status.advance(snapshot.status)
+    if moved is not order.status:
+        await repo.set_status(order.id, moved)
+        log.info("order %s is %s (message %s, correlation %s)", order.id, moved, msg.id, msg.correlation_id)
+        order = dataclasses.replace(order, status=moved)
+    return order
+
+
 async def _known(repo: Repository, msg: Envelope[Any]) -> Order:
     order = await repo.get_order(msg.data.order_id)
-    if order is None:  # order.created is late or being retried: raise, the retry path brings it back
+    if order is None:  # a payment event ahead of every order event: the retry path brings it back
         raise OrderNotKnown(f"order {msg.data.order_id} not known yet ({msg.type}, message {msg.id})")
     return order
 
 
-async def _advance(repo: Repository, msg: Envelope[Any], queue: str, status: str) -> Order:
-    """Mirror the order's status (forward only); the inbox claim makes a repeat change nothing."""
-    order = await _known(repo, msg)
-    moved = domain.advance(order.status, status)
-    if moved != order.status and await repo.claim(queue, str(msg.id)):
-        await repo.set_status(order.id, moved)
-        log.info("order %s is %s (message %s, correlation %s)", order.id, moved, msg.id, msg.correlation_id)
-    return order
+async def _handle(msg: Envelope[Any], deps: Deps, inbox: Inbox, mail_for: MailFor) -> None:
+    """Claim, update the projection (order events) and record the e-mail's intent; then send it."""
+    order_event = inbox is ORDERS_INBOX
+    async with deps.transaction() as repo:
+        if await inbox.accept(repo, msg):
+            order = await (_observe(repo, msg) if order_event else _known(repo, msg))
+            mail = mail_for(order)
+            if mail is not None:
+                await intend(repo, mail, msg, deps)
+        else:  # a repeat: its effect is stored; only an e-mail it left unsent is still to go
+            known = await repo.get_order(msg.data.order_id)
+            mail = mail_for(known) if known is not None else None
+    if mail is not None:
+        await send_once(mail, msg, deps)
 
 
 async def on_order_created(msg: Envelope[OrderCreated], deps: Deps) -> None:
-    async with deps.transaction() as repo:
-        await repo.save_order(_order(msg))  # the first copy wins; a repeat changes nothing
-        mail = domain.confirmation(await _known(repo, msg), deps.base_url)
-        await intend(repo, mail, msg, deps)
-    await send_once(mail, msg, deps)
+    await _handle(msg, deps, ORDERS_INBOX, lambda order: domain.confirmation(order, deps.base_url))
 
 
 async def on_order_paid(msg: Envelope[OrderPaid], deps: Deps) -> None:
@@ -81,18 +107,22 @@ async def on_order_paid(msg: Envelope[OrderPaid], deps: Deps) -> None:
     payment = Payment(
         data.total, data.currency, paid_at, data.checkout_session_id or "", data.payment_intent_id
     )
-    async with deps.transaction() as repo:
-        mail = domain.receipt(await _advance(repo, msg, ORDERS_QUEUE, "paid"), payment)
-        await intend(repo, mail, msg, deps)
-    await send_once(mail, msg, deps)
+    await _handle(msg, deps, ORDERS_INBOX, lambda order: domain.receipt(order, payment))
+
+
+async def on_order_payment_failed(msg: Envelope[OrderPaymentFailed], deps: Deps) -> None:
+    data = msg.data
+    await _handle(
+        msg,
+        deps,
+        ORDERS_INBOX,
+        lambda order: domain.payment_failed(order, data.checkout_session_id, data.reason, deps.base_url),
+    )
 
 
 async def on_order_canceled(msg: Envelope[OrderCanceled], deps: Deps) -> None:
-    async with deps.transaction() as repo:
-        order = await _advance(repo, msg, ORDERS_QUEUE, "canceled")
-        mail = domain.canceled(order, msg.data.reason, deps.base_url)
-        await intend(repo, mail, msg, deps)
-    await send_once(mail, msg, deps)
+    reason = msg.data.reason
+    await _handle(msg, deps, ORDERS_INBOX, lambda order: domain.canceled(order, reason, deps.base_url))
 
 
 async def on_order_payment_parked(msg: Envelope[OrderPaymentParked], deps: Deps) -> None:
@@ -107,49 +137,30 @@ async def on_order_payment_parked(msg: Envelope[OrderPaymentParked], deps: Deps)
         f"{data.reason}: paid {paid} for a total of {format_money(data.total, data.currency)} "
         f"(checkout session {data.checkout_session_id}, payment intent {data.payment_intent_id or '-'})"
     )
-    async with deps.transaction() as repo:
-        order = await _known(repo, msg)
-        mail = domain.payment_parked(order, data.checkout_session_id, reason, deps.shop_email)
-        await intend(repo, mail, msg, deps)
-    await send_once(mail, msg, deps)
+    await _handle(
+        msg,
+        deps,
+        ORDERS_INBOX,
+        lambda order: domain.payment_parked(order, data.checkout_session_id, reason, deps.shop_email),
+    )
 
 
 async def on_order_refunded(msg: Envelope[OrderRefunded], deps: Deps) -> None:
     # payment.refunded drives the refund e-mail (every refund, partial ones too): this only mirrors.
-    async with deps.transaction() as repo:
-        await _advance(repo, msg, ORDERS_QUEUE, "refunded")
-
-
-async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
-    async with deps.transaction() as repo:
-        order = await _known(repo, msg)
-        mail = domain.payment_failed(order, msg.data.checkout_session_id, msg.data.reason, deps.base_url)
-        if mail is not None:
-            await intend(repo, mail, msg, deps)
-    if mail is None:
-        log.info("order %s is %s: no payment-failed e-mail (message %s)", order.id, order.status, msg.id)
-        deps.metrics.emails.labels(domain.Template.PAYMENT_FAILED.value, "skipped").inc()
-        return
-    await send_once(mail, msg, deps)
+    await _handle(msg, deps, ORDERS_INBOX, lambda order: None)
 
 
 async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:
-    async with deps.transaction() as repo:
-        if msg.data.fully_refunded:
-            order = await _advance(repo, msg, PAYMENTS_QUEUE, "refunded")
-        else:
-            order = await _known(repo, msg)
-        mail = domain.refund(order, msg.data.amount)
-        await intend(repo, mail, msg, deps)
-    await send_once(mail, msg, deps)
+    amount = msg.data.amount
+    await _handle(msg, deps, PAYMENTS_INBOX, lambda order: domain.refund(order, amount))
 
 
 HANDLERS: Handlers[Deps] = {
     OrderCreated: on_order_created,
     OrderPaid: on_order_paid,
+    OrderPaymentFailed: on_order_payment_failed,
     OrderCanceled: on_order_canceled,
     OrderRefunded: on_order_refunded,
     OrderPaymentParked: on_order_payment_parked,
-    PaymentFailed: on_payment_failed,
     PaymentRefunded: on_payment_refunded,
 }

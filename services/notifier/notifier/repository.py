@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Protocol
 from uuid import UUID
 
 import asyncpg
 
 from messaging.db import Conn
-from messaging.inbox import claim
-from notifier.domain import EmailState, Line, Mail, Order
+from messaging.events.orders import OrderLine, OrderStatus
+from messaging.inbox import PgClaims
+from notifier.domain import EmailState, Mail, Order
 
+# The first order event stores the order; a later one fills in lines an older producer did not send.
 SAVE_ORDER = """
 INSERT INTO orders (order_id, email, lines, total, currency, status, payment_deadline, created_at)
 VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)
-ON CONFLICT (order_id) DO NOTHING"""
+ON CONFLICT (order_id) DO UPDATE SET lines = EXCLUDED.lines
+WHERE orders.lines = '[]'::jsonb AND EXCLUDED.lines <> '[]'::jsonb"""
 GET_ORDER = """
 SELECT order_id, email, lines, total, currency, status, payment_deadline, created_at
 FROM orders WHERE order_id = $1"""
+LOCK_ORDER = GET_ORDER + " FOR UPDATE"
 SET_STATUS = "UPDATE orders SET status = $2 WHERE order_id = $1"
 RECORD_INTENT = """
 INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id, state)
@@ -57,7 +60,11 @@ class Repository(Protocol):
 
     async def get_order(self, order_id: UUID) -> Order | None: ...
 
-    async def set_status(self, order_id: UUID, status: str) -> None: ...
+    async def lock_order(self, order_id: UUID) -> Order | None:
+        """The order, locked until the transaction ends: its events apply one at a time."""
+        ...
+
+    async def set_status(self, order_id: UUID, status: OrderStatus) -> None: ...
 
     async def record_intent(
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
@@ -89,10 +96,10 @@ class PgRepository:
         self._conn = conn
 
     async def claim(self, consumer: str, message_id: str) -> bool:
-        return await claim(self._conn, consumer, message_id)
+        return await PgClaims(self._conn).claim(consumer, message_id)
 
     async def save_order(self, order: Order) -> None:
-        lines = json.dumps([asdict(line) for line in order.lines])
+        lines = json.dumps([line.model_dump() for line in order.lines])
         await self._conn.execute(
             SAVE_ORDER,
             order.id,
@@ -100,7 +107,7 @@ class PgRepository:
             lines,
             order.total,
             order.currency,
-            order.status,
+            order.status.value,
             order.payment_deadline,
             order.created_at,
         )
@@ -109,8 +116,12 @@ class PgRepository:
         row = await self._conn.fetchrow(GET_ORDER, order_id)
         return _order(row) if row is not None else None
 
-    async def set_status(self, order_id: UUID, status: str) -> None:
-        await self._conn.execute(SET_STATUS, order_id, status)
+    async def lock_order(self, order_id: UUID) -> Order | None:
+        row = await self._conn.fetchrow(LOCK_ORDER, order_id)
+        return _order(row) if row is not None else None
+
+    async def set_status(self, order_id: UUID, status: OrderStatus) -> None:
+        await self._conn.execute(SET_STATUS, order_id, status.value)
 
     async def record_intent(
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
@@ -150,10 +161,10 @@ def _order(row: asyncpg.Record) -> Order:
     return Order(
         id=row["order_id"],
         email=row["email"],
-        lines=tuple(Line(**line) for line in json.loads(row["lines"])),
+        lines=tuple(OrderLine(**line) for line in json.loads(row["lines"])),
         total=row["total"],
         currency=row["currency"],
-        status=row["status"],
+        status=OrderStatus(row["status"]),
         created_at=row["created_at"],
         payment_deadline=row["payment_deadline"],
     )

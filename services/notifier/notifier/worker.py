@@ -7,9 +7,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 
 from messaging.broker import Consumer
-from messaging.topology import TOPOLOGY, Topology
+from messaging.topology import NOTIFIER_ORDERS, NOTIFIER_PAYMENTS, TOPOLOGY, Topology
 from notifier.deps import Deps, pg_session, pg_transaction
-from notifier.handlers import HANDLERS, ORDERS_QUEUE, PAYMENTS_QUEUE
+from notifier.handlers import HANDLERS
 from notifier.mailer import SmtpMailer
 from notifier.metrics import Metrics
 from notifier.render import Composer
@@ -75,7 +75,7 @@ def open_worker(
                 send_lease=3 * settings.notifier_smtp_timeout,  # connect and a few commands, with room
                 session=pg_session(resources.pool),
             )
-            for queue in (ORDERS_QUEUE, PAYMENTS_QUEUE):
+            for queue in (NOTIFIER_ORDERS.name, NOTIFIER_PAYMENTS.name):
                 running.consumers.append(
                     resources.broker.consumer(
                         topology.queue(queue), HANDLERS, deps, prefetch=settings.notifier_prefetch

@@ -10,12 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from messaging.topology import Queue
+from messaging.topology import ORDERS_DEADLINES, Queue
 from orders.repository import PgRepository, Repository
 from orders.settings import Settings
 from runtime import Check, Resources
-
-DEADLINES = "orders.deadlines"
 
 
 def utcnow() -> datetime:
@@ -40,7 +38,7 @@ class Runtime(Resources):
         return Deps(
             transaction=self.transaction,
             payment_ttl=settings.order_payment_ttl,
-            deadline_queue=self.broker.topology.queue(DEADLINES),
+            deadline_queue=self.broker.topology.queue(ORDERS_DEADLINES.name),
             checks=self.checks(),
         )
 

@@ -15,22 +15,11 @@ from messaging.events.orders import (
     OrderCreated,
     OrderLine,
     OrderPaid,
+    OrderPaymentFailed,
     OrderPaymentParked,
     OrderRefunded,
+    OrderStatus,
 )
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    PAYMENT_FAILED = "payment_failed"
-    CANCELED = "canceled"
-    PAID = "paid"
-    REFUNDED = "refunded"
-
-
-# Money that moved outranks our own housekeeping: a payment beats a cancellation (see README).
-RANK = {Status.PENDING: 0, Status.PAYMENT_FAILED: 1, Status.CANCELED: 2, Status.PAID: 3, Status.REFUNDED: 4}
-UNPAID = frozenset({Status.PENDING, Status.PAYMENT_FAILED})
 
 
 class Session(StrEnum):
@@ -57,20 +46,11 @@ class Product:
 
 
 @dataclass(frozen=True)
-class Line:
-    product_id: str
-    name: str
-    quantity: int
-    unit_price: int
-    line_total: int
-
-
-@dataclass(frozen=True)
 class Order:
     id: UUID
-    status: Status
+    status: OrderStatus
     email: str
-    lines: tuple[Line, ...]
+    lines: tuple[OrderLine, ...]
     total: int
     currency: str
     created_at: datetime
@@ -99,6 +79,7 @@ class Payment:
     at: datetime
     currency: str
     captured: int | None = None  # a refund's charge: what was captured in the first place
+    reason: str | None = None  # a failure's, as Stripe gave it
 
 
 @dataclass(frozen=True)
@@ -168,14 +149,14 @@ def _check_line(index: int, product_id: str, product: Product | None, currency: 
     return None
 
 
-def price_lines(items: Sequence[tuple[str, int]], catalogue: Mapping[str, Product]) -> tuple[Line, ...]:
+def price_lines(items: Sequence[tuple[str, int]], catalogue: Mapping[str, Product]) -> tuple[OrderLine, ...]:
     """Lines priced from the catalogue; raise InvalidOrder naming every refused line.
 
     The first line's product fixes the currency. A product on two lines is refused, not merged, so
     that what the customer sent is exactly what is stored.
     """
     problems: list[Problem] = []
-    lines: list[Line] = []
+    lines: list[OrderLine] = []
     currency: str | None = None
     for index, (product_id, quantity) in enumerate(items):
         product = catalogue.get(product_id)
@@ -188,7 +169,15 @@ def price_lines(items: Sequence[tuple[str, int]], catalogue: Mapping[str, Produc
             continue
         assert product is not None  # _check_line refused the unknown ones
         currency = product.currency
-        lines.append(Line(product.id, product.name, quantity, product.price, product.price * quantity))
+        lines.append(
+            OrderLine(
+                product_id=product.id,
+                name=product.name,
+                quantity=quantity,
+                unit_price=product.price,
+                line_total=product.price * quantity,
+            )
+        )
     if problems:
         raise InvalidOrder(problems)
     return tuple(lines)
@@ -197,7 +186,7 @@ def price_lines(items: Sequence[tuple[str, int]], catalogue: Mapping[str, Produc
 def new_order(
     order_id: UUID,
     email: str,
-    lines: tuple[Line, ...],
+    lines: tuple[OrderLine, ...],
     catalogue: Mapping[str, Product],
     *,
     now: datetime,
@@ -206,7 +195,7 @@ def new_order(
     currency = catalogue[lines[0].product_id].currency
     return Order(
         id=order_id,
-        status=Status.PENDING,
+        status=OrderStatus.PENDING,
         email=email,
         lines=lines,
         total=sum(line.line_total for line in lines),
@@ -217,8 +206,7 @@ def new_order(
 
 
 def created(order: Order) -> OrderCreated:
-    lines = tuple(OrderLine(**dataclasses.asdict(line)) for line in order.lines)
-    return OrderCreated(**_base(order), lines=lines, payment_deadline=order.payment_deadline)
+    return OrderCreated(**_base(order))
 
 
 # --- the payment state machine ------------------------------------------------------------------
@@ -231,6 +219,8 @@ def _base(order: Order) -> dict[str, object]:
         "email": order.email,
         "total": order.total,
         "currency": order.currency,
+        "lines": order.lines,
+        "payment_deadline": order.payment_deadline,
     }
 
 
@@ -244,7 +234,7 @@ def _hear(order: Order, session_id: str, state: Session) -> Order:
 
 def _ids(order: Order, payment: Payment) -> Order:
     """Stripe's ids of the latest attempt; once paid, the paying session's ids stay."""
-    if RANK[order.status] >= RANK[Status.PAID]:
+    if order.status.rank >= OrderStatus.PAID.rank:
         return order
     return dataclasses.replace(
         order,
@@ -254,7 +244,7 @@ def _ids(order: Order, payment: Payment) -> Order:
 
 
 def _paid(order: Order, payment: Payment) -> Outcome:
-    paid = dataclasses.replace(_ids(order, payment), status=Status.PAID, paid_at=payment.at)
+    paid = dataclasses.replace(_ids(order, payment), status=OrderStatus.PAID, paid_at=payment.at)
     event = OrderPaid(
         **_base(paid),
         checkout_session_id=paid.checkout_session_id,
@@ -265,7 +255,7 @@ def _paid(order: Order, payment: Payment) -> Outcome:
 
 
 def _cancel(order: Order, reason: str, at: datetime) -> Outcome:
-    canceled = dataclasses.replace(order, status=Status.CANCELED, canceled_at=at, cancel_reason=reason)
+    canceled = dataclasses.replace(order, status=OrderStatus.CANCELED, canceled_at=at, cancel_reason=reason)
     return Outcome(canceled, (OrderCanceled(**_base(canceled), reason=reason),))
 
 
@@ -306,24 +296,26 @@ def payment_succeeded(order: Order, payment: Payment) -> Outcome:
     if (review := _review(order, payment, payment.amount, "amount_mismatch")) is not None:
         return _parked(order, review)
     order = _hear(order, payment.session_id, Session.SUCCEEDED)
-    if RANK[order.status] >= RANK[Status.PAID]:
+    if order.status.rank >= OrderStatus.PAID.rank:
         return Outcome(order)
     return _paid(order, payment)
 
 
 def payment_failed(order: Order, payment: Payment) -> Outcome:
     order = _hear(order, payment.session_id, Session.FAILED)
-    if order.status not in UNPAID:
+    if not order.status.unpaid:
         return Outcome(order)
     if order.deadline_reached and not order.payment_in_flight:
         return _cancel(order, "payment_deadline", payment.at)  # the deadline waited for this outcome
-    return Outcome(dataclasses.replace(_ids(order, payment), status=Status.PAYMENT_FAILED))
+    failed = dataclasses.replace(_ids(order, payment), status=OrderStatus.PAYMENT_FAILED)
+    event = OrderPaymentFailed(**_base(failed), checkout_session_id=payment.session_id, reason=payment.reason)
+    return Outcome(failed, (event,))
 
 
 def payment_expired(order: Order, payment: Payment) -> Outcome:
     """The customer left a session unpaid: cancel unless another payment is still on its way."""
     order = _hear(order, payment.session_id, Session.EXPIRED)
-    if order.status not in UNPAID or order.payment_in_flight:
+    if not order.status.unpaid or order.payment_in_flight:
         return Outcome(order)
     return _cancel(order, "checkout_expired", payment.at)
 
@@ -334,14 +326,14 @@ def payment_refunded(order: Order, payment: Payment, *, full: bool) -> Outcome:
     The payment it proves must have captured exactly the order's total; else it is parked for review.
     """
     events: tuple[Event, ...] = ()
-    if RANK[order.status] < RANK[Status.PAID]:
+    if order.status.rank < OrderStatus.PAID.rank:
         if (review := _review(order, payment, payment.captured, "refund_of_unmatched_payment")) is not None:
             return _parked(order, review)
         paid = _paid(order, payment)
         order, events = paid.order, paid.events
     order = dataclasses.replace(order, refunded_amount=max(order.refunded_amount, payment.amount))
-    if order.status is Status.PAID and (full or order.refunded_amount >= order.total):
-        order = dataclasses.replace(order, status=Status.REFUNDED)
+    if order.status is OrderStatus.PAID and (full or order.refunded_amount >= order.total):
+        order = dataclasses.replace(order, status=OrderStatus.REFUNDED)
         events += (OrderRefunded(**_base(order), amount_refunded=order.refunded_amount),)
     return Outcome(order, events)
 
@@ -349,6 +341,6 @@ def payment_refunded(order: Order, payment: Payment, *, full: bool) -> Outcome:
 def deadline_reached(order: Order, at: datetime) -> Outcome:
     """Cancel an unpaid order, unless a payment is on its way: then its failure cancels it."""
     order = dataclasses.replace(order, deadline_reached=True)
-    if order.status not in UNPAID or order.payment_in_flight:
+    if not order.status.unpaid or order.payment_in_flight:
         return Outcome(order)
     return _cancel(order, "payment_deadline", at)

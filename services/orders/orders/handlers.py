@@ -15,25 +15,29 @@ from messaging.events.payments import (
     PaymentRefunded,
     PaymentSucceeded,
 )
+from messaging.inbox import Inbox
+from messaging.topology import ORDERS_DEADLINES, ORDERS_PAYMENTS
 from orders import domain
 from orders.deps import Deps
 from orders.domain import Order, Outcome, Payment, Review
 from orders.messages import PaymentDeadlineReached
 
 log = logging.getLogger(__name__)
-PAYMENTS_CONSUMER = "orders.payments"
-DEADLINES_CONSUMER = "orders.deadlines"
+PAYMENTS_INBOX = Inbox(ORDERS_PAYMENTS.name)
+DEADLINES_INBOX = Inbox(ORDERS_DEADLINES.name)
 
 
 class OrderNotFound(LookupError):
     """A message names an order we do not have: raised so it is retried, then parked in the DLQ."""
 
 
-async def _apply(msg: Envelope[Any], deps: Deps, consumer: str, change: Callable[[Order], Outcome]) -> None:
-    """Claim the message, lock the order, apply the change, and queue its events: one transaction."""
+async def _apply(msg: Envelope[Any], deps: Deps, inbox: Inbox, change: Callable[[Order], Outcome]) -> None:
+    """Claim the message, lock the order, apply the change, and queue its events: one transaction.
+
+    The events follow the message up: same correlation id (the order id), caused by the message.
+    """
     async with deps.transaction() as repo:
-        if not await repo.claim(consumer, str(msg.id)):
-            log.info("%s: message %s (correlation %s) seen before", consumer, msg.id, msg.correlation_id)
+        if not await inbox.accept(repo, msg):
             return
         order = await repo.lock_order(msg.data.order_id)
         if order is None:
@@ -45,13 +49,10 @@ async def _apply(msg: Envelope[Any], deps: Deps, consumer: str, change: Callable
             await repo.add_review(outcome.review, message_id=str(msg.id), kind=msg.type)
             _log_review(msg, outcome.review)
         for event in outcome.events:
-            correlation = str(order.id)
-            await repo.add_to_outbox(
-                Envelope.wrap(event, correlation_id=correlation, causation_id=str(msg.id))
-            )
+            await repo.add_to_outbox(msg.follow_up(event))
     log.info(
         "%s: message %s (correlation %s) %s: order %s %s -> %s",
-        consumer,
+        inbox.consumer,
         msg.id,
         msg.correlation_id,
         msg.type,
@@ -63,14 +64,14 @@ async def _apply(msg: Envelope[Any], deps: Deps, consumer: str, change: Callable
 
 def _payment(msg: Envelope[Any]) -> Payment:
     data = msg.data
-    captured = getattr(data, "amount_captured", None)
     return Payment(
         data.checkout_session_id,
         data.payment_intent_id,
         data.amount,
         msg.occurred_at,
         data.currency,
-        captured,
+        captured=getattr(data, "amount_captured", None),
+        reason=getattr(data, "reason", None),
     )
 
 
@@ -87,34 +88,32 @@ def _log_review(msg: Envelope[Any], review: Review) -> None:
 
 async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
     payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_succeeded(order, payment))
+    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_succeeded(order, payment))
 
 
 async def on_payment_pending(msg: Envelope[PaymentPending], deps: Deps) -> None:
     payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_pending(order, payment))
+    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_pending(order, payment))
 
 
 async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
     payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_failed(order, payment))
+    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_failed(order, payment))
 
 
 async def on_payment_expired(msg: Envelope[PaymentExpired], deps: Deps) -> None:
     payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_expired(order, payment))
+    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_expired(order, payment))
 
 
 async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:
     payment, full = _payment(msg), msg.data.fully_refunded
-    await _apply(
-        msg, deps, PAYMENTS_CONSUMER, lambda order: domain.payment_refunded(order, payment, full=full)
-    )
+    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_refunded(order, payment, full=full))
 
 
 async def on_payment_deadline_reached(msg: Envelope[PaymentDeadlineReached], deps: Deps) -> None:
     at = deps.now()
-    await _apply(msg, deps, DEADLINES_CONSUMER, lambda order: domain.deadline_reached(order, at))
+    await _apply(msg, deps, DEADLINES_INBOX, lambda order: domain.deadline_reached(order, at))
 
 
 PAYMENT_HANDLERS: Handlers[Deps] = {

@@ -9,11 +9,13 @@ from uuid import UUID
 
 import asyncpg
 
-from messaging import inbox, outbox
+from messaging import outbox
 from messaging.db import Conn
 from messaging.event import Envelope
+from messaging.events.orders import OrderLine, OrderStatus
+from messaging.inbox import PgClaims
 from messaging.topology import Queue
-from orders.domain import Line, Order, ParkedReview, Product, Review, Session, Status
+from orders.domain import Order, ParkedReview, Product, Review, Session
 
 LIST_PRODUCTS = """
 SELECT id, name, description, price, currency, active FROM products WHERE active ORDER BY name"""
@@ -86,7 +88,7 @@ class Repository(Protocol):
         ...
 
     async def claim(self, consumer: str, message_id: str) -> bool:
-        """Inbox: True the first time this consumer sees the message id."""
+        """The inbox's `Claims` port: handlers call `Inbox.accept(repo, msg)`, never this."""
         ...
 
     async def add_to_outbox(
@@ -141,9 +143,9 @@ class PgRepository:
         if row is None:
             return None
         fields = dict(row)
-        lines = tuple(Line(**line) for line in json.loads(fields.pop("lines") or "[]"))
+        lines = tuple(OrderLine(**line) for line in json.loads(fields.pop("lines") or "[]"))
         sessions = {k: Session(v) for k, v in json.loads(fields.pop("sessions")).items()}
-        fields["status"] = Status(fields["status"])
+        fields["status"] = OrderStatus(fields["status"])
         return Order(**fields, lines=lines, sessions=sessions)
 
     async def save_order(self, order: Order) -> None:
@@ -178,7 +180,7 @@ class PgRepository:
         return out
 
     async def claim(self, consumer: str, message_id: str) -> bool:
-        return await inbox.claim(self._conn, consumer, message_id)
+        return await PgClaims(self._conn).claim(consumer, message_id)
 
     async def add_to_outbox(
         self, envelope: Envelope[Any], *, queue: Queue | None = None, delay: float = 0.0

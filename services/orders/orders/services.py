@@ -25,14 +25,10 @@ async def place_order(deps: Deps, email: str, items: Sequence[tuple[str, int]]) 
         lines = domain.price_lines(items, catalogue)
         order = domain.new_order(uuid4(), email, lines, catalogue, now=deps.now(), ttl=deps.payment_ttl)
         await repo.add_order(order)
-        correlation = str(order.id)  # every message about an order carries its id as correlation id
-        created = Envelope.wrap(domain.created(order), correlation_id=correlation)
+        # the correlation id of every message about an order is the order's id (README, "Correlation")
+        created = Envelope.wrap(domain.created(order), correlation_id=str(order.id))
         await repo.add_to_outbox(created)
-        check = Envelope.wrap(
-            PaymentDeadlineReached(order_id=order.id),
-            correlation_id=correlation,
-            causation_id=str(created.id),
-        )
+        check = created.follow_up(PaymentDeadlineReached(order_id=order.id))
         await repo.add_to_outbox(check, queue=deps.deadline_queue, delay=deps.payment_ttl)
     log.info("order %s placed: %d lines, %d %s", order.id, len(lines), order.total, order.currency)
     return order

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from messaging.outbox import Relay
-from messaging.topology import TOPOLOGY, Topology
+from messaging.topology import ORDERS_DEADLINES, ORDERS_PAYMENTS, TOPOLOGY, Topology
 from orders.deps import Runtime
-from orders.handlers import DEADLINE_HANDLERS, DEADLINES_CONSUMER, PAYMENT_HANDLERS, PAYMENTS_CONSUMER
+from orders.handlers import DEADLINE_HANDLERS, PAYMENT_HANDLERS
 from orders.settings import Settings
 from runtime import WorkerParts
 from runtime.messaging_metrics import messaging_metrics
@@ -32,8 +32,8 @@ def open_worker(
             consumers = [
                 runtime.broker.consumer(topology.queue(queue), handlers, deps, prefetch=prefetch)
                 for queue, handlers in (
-                    (PAYMENTS_CONSUMER, PAYMENT_HANDLERS),
-                    (DEADLINES_CONSUMER, DEADLINE_HANDLERS),
+                    (ORDERS_PAYMENTS.name, PAYMENT_HANDLERS),
+                    (ORDERS_DEADLINES.name, DEADLINE_HANDLERS),
                 )
             ]
             relay = Relay(runtime.pool, runtime.broker)

@@ -10,20 +10,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PAYABLE_STATUSES = frozenset({"pending", "payment_failed"})
+from messaging.events.orders import OrderLine, OrderStatus, payable
+
 MAX_EXPIRES_IN = 24 * 3600  # Stripe's upper bound for a Checkout Session's expires_at
 # Stripe measures its 30 min .. 24 h window from when it creates the session, later than our clock
 # read (a slow request, an SDK retry, an idempotent replay, clock skew): stay this far inside it.
 EXPIRES_MARGIN = timedelta(minutes=5)
-
-
-class OrderLine(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-    product_id: UUID | str
-    name: str = Field(min_length=1)
-    quantity: int = Field(ge=1)
-    unit_price: int = Field(ge=0)  # minor units
-    line_total: int = Field(ge=0)
 
 
 class Order(BaseModel):
@@ -31,7 +23,7 @@ class Order(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     id: UUID
-    status: str
+    status: OrderStatus
     email: str = Field(min_length=3)
     items: tuple[OrderLine, ...] = Field(min_length=1)
     total: int = Field(gt=0)
@@ -89,10 +81,11 @@ class Session:
 
 
 def check_payable(order: Order, now: datetime) -> None:
-    if order.status not in PAYABLE_STATUSES:
-        raise NotPayable(f"order {order.id} is {order.status}, not payable")
-    if order.payment_deadline is not None and order.payment_deadline <= now:
-        raise NotPayable(f"order {order.id} passed its payment deadline {order.payment_deadline.isoformat()}")
+    if not payable(order.status, order.payment_deadline, now):
+        if not order.status.unpaid:
+            raise NotPayable(f"order {order.id} is {order.status}, not payable")
+        deadline = order.payment_deadline.isoformat() if order.payment_deadline else "-"
+        raise NotPayable(f"order {order.id} passed its payment deadline {deadline}")
 
 
 def expires_at(deadline: datetime | None, now: datetime, min_expires_in: int) -> datetime:

@@ -16,8 +16,7 @@ from devmailbox.testing import RunningMailbox, running_mailbox
 from messaging.broker import Broker
 from messaging.event import Envelope, Event
 from messaging.settings import service_database_dsn
-from messaging.topology import BROADCAST, ORDERS, TOPOLOGY, Topology
-from notifier.handlers import ORDERS_QUEUE, PAYMENTS_QUEUE
+from messaging.topology import BROADCAST, NOTIFIER_ORDERS, NOTIFIER_PAYMENTS, ORDERS, TOPOLOGY, Topology
 from notifier.settings import Settings
 from notifier.worker import Running, open_worker
 from runtime.testing import RunningWorker, start_worker
@@ -28,8 +27,8 @@ RETRY_DELAYS = (0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0)  # about 6 s of retries befor
 TEST_TOPOLOGY = Topology(
     exchanges=(BROADCAST, ORDERS),
     queues=tuple(
-        dataclasses.replace(TOPOLOGY.queue(name), retry_delays=RETRY_DELAYS)
-        for name in (ORDERS_QUEUE, PAYMENTS_QUEUE)
+        dataclasses.replace(queue, retry_delays=RETRY_DELAYS)
+        for queue in (NOTIFIER_ORDERS, NOTIFIER_PAYMENTS)
     ),
     routes={
         event: tuple(x for x in exchanges if x in (BROADCAST, ORDERS))

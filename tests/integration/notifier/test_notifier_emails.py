@@ -6,9 +6,9 @@ import io
 
 from pypdf import PdfReader
 
-from messaging.events.orders import OrderCanceled
-from messaging.events.payments import PaymentFailed, PaymentRefunded
-from tests.unit.notifier.fakes import order_created, paid, payment
+from messaging.events.orders import OrderCanceled, OrderPaymentFailed
+from messaging.events.payments import PaymentRefunded
+from tests.unit.notifier.fakes import order_created, order_event, paid, payment
 
 from .conftest import to
 
@@ -66,18 +66,13 @@ async def test_payment_failed_refund_and_cancel_each_send_their_email(stand, mai
     order_id = paid.data.order_id
     await stand.publish(paid)
     await stand.publish(dropped)
-    await stand.publish(payment(PaymentFailed, order_id, reason="card declined"))
+    failed = order_event(
+        OrderPaymentFailed, paid, "payment_failed", checkout_session_id="cs_test_1", reason="card declined"
+    )
+    await stand.publish(failed)
     await stand.publish(payment(PaymentRefunded, order_id, amount=1000))
     data = dropped.data
-    canceled = OrderCanceled(
-        order_id=data.order_id,
-        status="canceled",
-        email=data.email,
-        total=data.total,
-        currency="eur",
-        reason="payment deadline passed",
-    )
-    await stand.publish(dropped.follow_up(canceled))
+    await stand.publish(order_event(OrderCanceled, dropped, "canceled", reason="payment deadline passed"))
     mails = await mailbox.wait_for(to("cat@example.com"), count=3, timeout=10)
     [failed] = [m for m in mails if m.subject.startswith("Payment for order")]
     [refund] = [m for m in mails if m.subject.startswith("Refund issued")]

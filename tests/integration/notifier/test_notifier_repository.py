@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,19 +11,20 @@ import asyncpg
 import pytest_asyncio
 
 from messaging.db import create_pool
+from messaging.events.orders import OrderLine, OrderStatus
 from messaging.migrations import prepare_database
 from notifier import domain
-from notifier.domain import EmailState, Line, Order
+from notifier.domain import EmailState, Order
 from notifier.repository import PgRepository
 from runtime import migrations_dir
 
 ORDER = Order(
     uuid.uuid4(),
     "repo@example.com",
-    (Line("p1", "Mug", 2, 1250, 2500),),
+    (OrderLine(product_id="p1", name="Mug", quantity=2, unit_price=1250, line_total=2500),),
     2500,
     "eur",
-    "pending",
+    OrderStatus.PENDING,
     datetime(2025, 1, 2, 9, 0, tzinfo=UTC),
     payment_deadline=datetime(2025, 1, 2, 10, 0, tzinfo=UTC),
 )
@@ -43,10 +45,21 @@ async def test_an_order_round_trips_and_the_first_copy_wins(pool) -> None:
         repo = PgRepository(conn)
         assert await repo.get_order(ORDER.id) is None
         await repo.save_order(ORDER)
-        await repo.save_order(Order(ORDER.id, "other@example.com", (), 1, "usd", "paid", ORDER.created_at))
+        other = Order(ORDER.id, "other@example.com", (), 1, "usd", OrderStatus.PAID, ORDER.created_at)
+        await repo.save_order(other)
         assert await repo.get_order(ORDER.id) == ORDER
-        await repo.set_status(ORDER.id, "paid")
-        assert (await repo.get_order(ORDER.id)).status == "paid"
+        await repo.set_status(ORDER.id, OrderStatus.PAID)
+        assert (await repo.lock_order(ORDER.id)).status is OrderStatus.PAID
+
+
+async def test_lines_an_older_event_lacked_are_filled_in_by_a_later_one(pool) -> None:
+    bare = dataclasses.replace(ORDER, id=uuid.uuid4(), lines=())
+    async with pool.acquire() as conn:
+        repo = PgRepository(conn)
+        await repo.save_order(bare)
+        await repo.save_order(dataclasses.replace(bare, lines=ORDER.lines, email="later@example.com"))
+        stored = await repo.get_order(bare.id)
+        assert (stored.lines, stored.email) == (ORDER.lines, bare.email)
 
 
 async def test_an_email_row_goes_from_intended_to_sent_once(pool) -> None:
@@ -107,7 +120,9 @@ async def test_an_email_needs_a_known_order(pool) -> None:
 
 async def test_recent_mails_of_a_kind_to_an_address_are_counted_and_held_ones_stored(pool) -> None:
     # Issue 13, finding 5: the notifier's throttle reads these counts and records 'held' rows.
-    other = Order(uuid.uuid4(), "REPO@example.com", ORDER.lines, 2500, "eur", "pending", ORDER.created_at)
+    other = Order(
+        uuid.uuid4(), "REPO@example.com", ORDER.lines, 2500, "eur", OrderStatus.PENDING, ORDER.created_at
+    )
     async with pool.acquire() as conn:
         repo = PgRepository(conn)
         for order in (ORDER, other):

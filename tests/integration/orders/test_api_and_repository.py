@@ -9,10 +9,11 @@ from uuid import UUID, uuid4
 import asyncpg
 import httpx
 
+from messaging.events.orders import OrderStatus
 from messaging.settings import service_database_dsn
 from orders import services
 from orders.deps import Runtime
-from orders.domain import Session, Status
+from orders.domain import Session
 from orders.main import create_app
 from orders.settings import Settings
 
@@ -93,7 +94,7 @@ async def test_every_column_survives_a_save_and_a_locked_read(runtime: Runtime, 
     order = await services.place_order(deps, "ada@example.com", [("prod_tea", 3)])
     changed = dataclasses.replace(
         order,
-        status=Status.REFUNDED,
+        status=OrderStatus.REFUNDED,
         paid_at=order.created_at + timedelta(minutes=1),
         canceled_at=order.created_at + timedelta(seconds=30),
         cancel_reason="checkout_expired",

@@ -68,4 +68,4 @@ async def pool(postgres) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest_asyncio.fixture
 async def ledger(pool) -> Ledger:
-    return Ledger(pool, Inbox(pool, consumer="ob.effects"))
+    return Ledger(pool, Inbox("ob.effects"))

@@ -8,7 +8,7 @@ import uuid
 import asyncpg
 
 from messaging.event import Envelope
-from messaging.inbox import claim, prune_inbox
+from messaging.inbox import PgClaims, prune_inbox
 from messaging.migrations import LIBRARY, migrate, prepare_database
 from tests.conftest import eventually
 
@@ -21,7 +21,7 @@ async def test_a_consumer_crash_after_commit_and_before_ack_has_no_second_effect
     publisher = await make_broker(TOPOLOGY, prefix, name="test:ib-publisher")
     await publisher.declare()
     consumer_side = await make_broker(TOPOLOGY, prefix, name="test:ib-consumer")
-    guarded = ledger.inbox.guard(ledger.effect)
+    guarded = ledger.inbox.guard(ledger.pool, ledger.effect)
     crashed: list[str] = []
 
     async def crash_before_ack(msg, deps) -> None:  # type: ignore[no-untyped-def]
@@ -42,9 +42,9 @@ async def test_a_consumer_crash_after_commit_and_before_ack_has_no_second_effect
 
 async def test_claim_is_true_once_per_consumer_and_message(pool) -> None:
     async with pool.acquire() as conn:
-        assert await claim(conn, "a", "m1") is True
-        assert await claim(conn, "a", "m1") is False
-        assert await claim(conn, "b", "m1") is True  # another consumer has its own inbox
+        assert await PgClaims(conn).claim("a", "m1") is True
+        assert await PgClaims(conn).claim("a", "m1") is False
+        assert await PgClaims(conn).claim("b", "m1") is True  # another consumer has its own inbox
         await conn.execute("UPDATE inbox SET received_at = now() - interval '40 days' WHERE consumer = 'a'")
         assert await prune_inbox(conn, 30 * 86400) == 1
 
@@ -53,11 +53,11 @@ async def test_a_claim_rolled_back_with_its_effect_lets_the_retry_through(pool) 
     async with pool.acquire() as conn:
         try:
             async with conn.transaction():
-                assert await claim(conn, "c", "m2")
+                assert await PgClaims(conn).claim("c", "m2")
                 raise RuntimeError("effect failed")
         except RuntimeError:
             pass
-        assert await claim(conn, "c", "m2") is True
+        assert await PgClaims(conn).claim("c", "m2") is True
 
 
 async def test_migrations_apply_once_in_order_when_two_processes_race(postgres, tmp_path) -> None:

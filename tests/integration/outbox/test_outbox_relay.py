@@ -57,7 +57,7 @@ async def test_an_event_in_a_rolled_back_transaction_is_never_published(
     async with pool.acquire() as conn, conn.transaction():
         await add_to_outbox(conn, kept)
     relay = Relay(pool, broker)
-    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.effect)}, None):
+    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, ledger.effect)}, None):
         assert await relay.relay_once() == 1
         await eventually(lambda: ledger.inbox.delivered == 1)
         await asyncio.sleep(0.3)  # give a wrongly published message the time to show up
@@ -74,7 +74,9 @@ async def test_events_committed_while_the_relay_lost_the_broker_are_all_publishe
     reader = await make_broker(TOPOLOGY, prefix, name="test:ob-reader")
     relay = Relay(pool, broker, poll_interval=0.2, backoff_max=0.5)
     task = await _run(relay)
-    async with reader.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.effect)}, None, prefetch=50):
+    async with reader.consumer(
+        EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, ledger.effect)}, None, prefetch=50
+    ):
         committed = await _commit(pool, 50)
         await eventually(lambda: ledger.inbox.delivered >= 50)
         async with rabbit.management() as mgmt:
@@ -133,7 +135,7 @@ async def test_a_relay_killed_between_publish_and_mark_republishes_and_the_inbox
     async def die(count: int) -> None:
         raise RelayCrashed(f"killed after publishing {count}")
 
-    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.effect)}, None):
+    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, ledger.effect)}, None):
         with pytest.raises(RelayCrashed):
             await Relay(pool, broker, after_publish=die).relay_once()
         assert await _unsent(pool) == 20  # never marked: the transaction died with the relay
@@ -152,7 +154,7 @@ async def test_two_relays_on_one_table_publish_every_row_and_leave_none_stuck(
     await _commit(pool, 600)
     relays = [Relay(pool, b, batch_size=20, poll_interval=0.1) for b in brokers]
     async with brokers[0].consumer(
-        EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.effect)}, None, prefetch=100
+        EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, ledger.effect)}, None, prefetch=100
     ):
         tasks = [await _run(r) for r in relays]
         await eventually(lambda: _all_sent(pool), timeout=30)
@@ -179,7 +181,7 @@ async def test_scheduled_rows_are_delivered_after_their_delay(pool, ledger, make
     async with pool.acquire() as conn, conn.transaction():
         await add_to_outbox(conn, Envelope.wrap(PaymentNoted(n=1)), queue=EFFECTS, delay=1.5)
     start = loop.time()
-    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(effect)}, None):
+    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, effect)}, None):
         assert await Relay(pool, broker).relay_once() == 1
         await eventually(lambda: seen, timeout=10)
     assert seen[0] - start >= 1.5 - 0.05

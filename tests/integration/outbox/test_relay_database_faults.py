@@ -66,7 +66,7 @@ async def test_the_relay_keeps_relaying_and_listening_after_its_backends_are_ter
     # if NOTIFY reaches the relay, i.e. its LISTEN connection was re-established.
     relay = Relay(pool, broker, poll_interval=60.0)
     task = asyncio.create_task(relay.run())
-    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.effect)}, None):
+    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, ledger.effect)}, None):
         await _commit(pool, 20)
         await eventually(lambda: ledger.inbox.delivered >= 20, timeout=10)
         for round_ in range(3):  # more than once: the second loss must be noticed like the first
@@ -98,7 +98,7 @@ async def test_a_batch_cut_short_by_a_terminated_backend_is_published_again_not_
 
     relay = Relay(pool, broker, poll_interval=0.1, after_publish=kill_my_backend)
     task = asyncio.create_task(relay.run())
-    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.effect)}, None):
+    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, ledger.effect)}, None):
         await eventually(lambda: _all_sent(pool), timeout=15)
         await eventually(lambda: ledger.inbox.duplicates >= 30, timeout=10)  # every row twice
         assert not task.done(), task
@@ -139,7 +139,9 @@ async def test_a_handler_whose_backend_is_terminated_runs_again_in_place_not_rou
         await ledger.effect(msg, conn, deps)
 
     await _commit(pool, 10)
-    async with broker.consumer(EFFECTS, {PaymentNoted: ledger.inbox.guard(effect_killed_once)}, None):
+    async with broker.consumer(
+        EFFECTS, {PaymentNoted: ledger.inbox.guard(ledger.pool, effect_killed_once)}, None
+    ):
         relay = asyncio.create_task(Relay(pool, broker, poll_interval=0.1).run())  # the kill hits it too
         await eventually(lambda: _effects(pool, 10), timeout=15)
         relay.cancel()

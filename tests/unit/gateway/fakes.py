@@ -12,6 +12,7 @@ from pydantic import JsonValue
 from gateway import context
 from gateway.models import CheckoutSession, Order, OrderCreate, OrderLine, Product, SessionStatus
 from gateway.upstreams import SERVICES, Check, Checkout, InvalidOrder, NotPayable, Reply, UpstreamError
+from messaging.events.orders import OrderStatus
 
 PRODUCTS = [
     Product(id="blue-mug", name="Blue mug", description="Stoneware, 350 ml", price=1500, currency="eur"),
@@ -86,7 +87,7 @@ class InMemoryUpstreams:
     def set_status(self, order_id: UUID, status: str) -> None:
         paid_at = datetime.now(UTC) if status == "paid" else None
         self.orders[order_id] = self.orders[order_id].model_copy(
-            update={"status": status, "paid_at": paid_at}
+            update={"status": OrderStatus(status), "paid_at": paid_at}
         )
 
     async def get_order(self, order_id: UUID) -> Order | None:

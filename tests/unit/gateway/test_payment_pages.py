@@ -218,16 +218,6 @@ async def test_completed_page_says_what_is_true_of_the_order_now(client, upstrea
     assert (page.meta_refresh() is not None) == (status == "pending")
 
 
-async def test_completed_page_names_a_status_it_has_no_words_for_instead_of_guessing(
-    client, upstreams, order
-):
-    session_id = await _session_of(client, order.id)
-    upstreams.orders[order.id] = upstreams.orders[order.id].model_copy(update={"status": "disputed"})
-    page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
-    assert "Its status: disputed." in page.text
-    assert "was canceled" not in page.text
-
-
 async def test_canceled_page_for_an_unpaid_order_links_back_to_try_again(client, order):
     page = check_page((await client.get(f"/payment/canceled/?order_id={order.id}")).text)
     [link] = page.all("a", href=f"/orders/{order.id}")

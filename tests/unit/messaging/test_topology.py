@@ -98,7 +98,14 @@ def test_each_queue_carries_the_types_its_bindings_bring_and_no_other() -> None:
     }
     assert carried["orders.payments"] == payments
     assert carried["notifier.payments"] == payments  # the fanout brings payment events only
-    orders = {"order.created", "order.paid", "order.canceled", "order.refunded", "order.payment_parked"}
+    orders = {
+        "order.created",
+        "order.paid",
+        "order.payment_failed",
+        "order.canceled",
+        "order.refunded",
+        "order.payment_parked",
+    }
     assert carried["notifier.orders"] == orders
     assert carried["orders.deadlines"] == set()  # fed only through its owner's exchange and the delays
 

@@ -17,9 +17,10 @@ from pypdf import PdfReader
 
 from gateway.deps import Deps
 from gateway.main import create_app
-from gateway.models import OrderLine, Product
+from gateway.models import Product
+from messaging.events.orders import OrderLine
 from notifier import domain
-from notifier.domain import Line, Order, Payment
+from notifier.domain import Order, Payment
 from notifier.invoice import build_invoice
 from notifier.render import Composer
 from tests.unit.gateway.conftest import gateway_settings
@@ -51,7 +52,7 @@ async def client(upstreams: InMemoryUpstreams) -> AsyncIterator[httpx.AsyncClien
 
 
 def notifier_order(currency: str, unit: int) -> Order:
-    line = Line("p", NAME, 2, unit, 2 * unit)
+    line = OrderLine(product_id="p", name=NAME, quantity=2, unit_price=unit, line_total=2 * unit)
     return Order(uuid.UUID(int=7), CUSTOMER, (line,), 2 * unit, currency, "paid", PAID_AT)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 import uuid
@@ -16,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from messaging.event import Envelope
-from messaging.events.orders import OrderCreated, OrderLine, OrderPaid
+from messaging.events.orders import OrderCreated, OrderLine, OrderPaid, OrderStatus
 from messaging.events.payments import PaymentSucceeded
 from notifier.deps import Deps
 from notifier.domain import EmailState, Mail, Order
@@ -63,12 +64,17 @@ class InMemoryRepository:
         return True
 
     async def save_order(self, order: Order) -> None:
-        self.orders.setdefault(order.id, order)
+        known = self.orders.setdefault(order.id, order)
+        if not known.lines and order.lines:
+            self.orders[order.id] = dataclasses.replace(known, lines=order.lines)
 
     async def get_order(self, order_id: UUID) -> Order | None:
         return self.orders.get(order_id)
 
-    async def set_status(self, order_id: UUID, status: str) -> None:
+    async def lock_order(self, order_id: UUID) -> Order | None:
+        return self.orders.get(order_id)
+
+    async def set_status(self, order_id: UUID, status: OrderStatus) -> None:
         self.orders[order_id] = dataclasses.replace(self.orders[order_id], status=status)
 
     async def record_intent(
@@ -142,7 +148,13 @@ def make_deps(**overrides: Any) -> tuple[Deps, InMemoryRepository, FakeMailer]:
 
     @asynccontextmanager
     async def transaction() -> AsyncIterator[InMemoryRepository]:
-        yield repo
+        """Like the database's: what a transaction did is undone when it raises."""
+        saved = copy.deepcopy((repo.orders, repo.emails, repo.inbox))
+        try:
+            yield repo
+        except BaseException:
+            repo.orders, repo.emails, repo.inbox = saved
+            raise
 
     deps = Deps(
         transaction=transaction,
@@ -154,11 +166,14 @@ def make_deps(**overrides: Any) -> tuple[Deps, InMemoryRepository, FakeMailer]:
     return deps, repo, mailer
 
 
+LINES = (
+    OrderLine(product_id="p-mug", name="Mug <b>", quantity=2, unit_price=1250, line_total=2500),
+    OrderLine(product_id="p-book", name="Book & Co", quantity=1, unit_price=1999, line_total=1999),
+)
+
+
 def order_created(email: str = "bob@example.com", **overrides) -> Envelope[OrderCreated]:  # type: ignore[no-untyped-def]
-    lines = (
-        OrderLine(product_id="p-mug", name="Mug <b>", quantity=2, unit_price=1250, line_total=2500),
-        OrderLine(product_id="p-book", name="Book & Co", quantity=1, unit_price=1999, line_total=1999),
-    )
+    lines = LINES
     fields = {
         "order_id": uuid.uuid4(),
         "status": "pending",
@@ -169,6 +184,12 @@ def order_created(email: str = "bob@example.com", **overrides) -> Envelope[Order
         "payment_deadline": datetime.now(UTC) + timedelta(hours=1),
     } | overrides
     return Envelope.wrap(OrderCreated(**fields), correlation_id=f"corr-{fields['order_id']}")
+
+
+def order_event(model, created: Envelope[OrderCreated], status: str, **extra):  # type: ignore[no-untyped-def]
+    """orders' event after `created`: the order as it is then, as every order event carries it."""
+    data = created.data.model_dump(include={"order_id", "email", "total", "currency", "lines"})
+    return created.follow_up(model(**data, status=status, **extra))
 
 
 def payment(model, order_id: UUID, **overrides):  # type: ignore[no-untyped-def]
@@ -195,6 +216,7 @@ def paid(order_id: UUID, email: str = "bob@example.com", total: int = 4499) -> E
         email=email,
         total=total,
         currency="eur",
+        lines=LINES,
         checkout_session_id="cs_test_1",
         payment_intent_id="pi_test_1",
         paid_at=datetime.now(UTC),

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
+from messaging.events.orders import OrderLine
 from notifier import domain
-from notifier.domain import Line, Order, Payment
+from notifier.domain import Order, Payment
 from notifier.invoice import build_invoice
 from notifier.render import Composer
 from tests.unit.notifier.fakes import parsed
@@ -18,7 +19,16 @@ from tests.unit.notifier.fakes import parsed
 ORDER = Order(
     uuid.UUID("12345678-1234-5678-1234-567812345678"),
     "bob@example.com",
-    (Line("p1", "Mug <script>alert(1)</script>", 2, 1250, 2500), Line("p2", "Book & Co", 1, 1999, 1999)),
+    (
+        OrderLine(
+            product_id="p1",
+            name="Mug <script>alert(1)</script>",
+            quantity=2,
+            unit_price=1250,
+            line_total=2500,
+        ),
+        OrderLine(product_id="p2", name="Book & Co", quantity=1, unit_price=1999, line_total=1999),
+    ),
     4499,
     "eur",
     "pending",
@@ -83,7 +93,13 @@ def test_receipt_attaches_a_pdf_invoice_with_lines_total_date_and_stripe_referen
 
 def test_invoice_bytes_are_the_same_on_every_retry_and_survive_non_latin_names() -> None:
     odd = Order(
-        ORDER.id, ORDER.email, (Line("p", "Café €5 日本", 1, 500, 500),), 500, "eur", "paid", ORDER.created_at
+        ORDER.id,
+        ORDER.email,
+        (OrderLine(product_id="p", name="Café €5 日本", quantity=1, unit_price=500, line_total=500),),
+        500,
+        "eur",
+        "paid",
+        ORDER.created_at,
     )
     first = build_invoice(odd, PAYMENT)
     assert first == build_invoice(odd, PAYMENT)
@@ -122,7 +138,13 @@ def test_a_line_break_in_the_address_is_refused_when_composing() -> None:
 
 def test_non_ascii_content_and_names_survive_the_classic_path() -> None:
     odd = Order(
-        ORDER.id, ORDER.email, (Line("p", "Café €5 日本", 1, 500, 500),), 500, "eur", "paid", ORDER.created_at
+        ORDER.id,
+        ORDER.email,
+        (OrderLine(product_id="p", name="Café €5 日本", quantity=1, unit_price=500, line_total=500),),
+        500,
+        "eur",
+        "paid",
+        ORDER.created_at,
     )
     outgoing = Composer("Café Zoë <shop@example.com>").compose(domain.receipt(odd, PAYMENT))
     assert not outgoing.smtputf8

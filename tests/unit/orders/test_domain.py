@@ -9,8 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from messaging.events.orders import OrderStatus
 from orders import domain
-from orders.domain import InvalidOrder, Order, Outcome, Payment, Session, Status
+from orders.domain import InvalidOrder, Order, Outcome, Payment, Session
 
 from .fakes import CATALOGUE, T0
 
@@ -18,7 +19,7 @@ CATALOGUE_BY_ID = {p.id: p for p in CATALOGUE}
 AT = T0 + timedelta(minutes=5)
 
 
-def order(status: Status = Status.PENDING, **changes) -> Order:  # type: ignore[no-untyped-def]
+def order(status: OrderStatus = OrderStatus.PENDING, **changes) -> Order:  # type: ignore[no-untyped-def]
     lines = domain.price_lines([("prod_coffee", 2)], CATALOGUE_BY_ID)
     new = domain.new_order(uuid4(), "ada@example.com", lines, CATALOGUE_BY_ID, now=T0, ttl=3600)
     return dataclasses.replace(new, status=status, **changes)
@@ -37,19 +38,25 @@ EVENTS: dict[str, Callable[[Order], Outcome]] = {
     "refunded_partial": lambda o: domain.payment_refunded(o, pay(amount=500), full=False),
     "deadline": lambda o: domain.deadline_reached(o, AT),
 }
-P, F, C, D, R = Status.PENDING, Status.PAYMENT_FAILED, Status.CANCELED, Status.PAID, Status.REFUNDED
+P, F, C, D, R = (
+    OrderStatus.PENDING,
+    OrderStatus.PAYMENT_FAILED,
+    OrderStatus.CANCELED,
+    OrderStatus.PAID,
+    OrderStatus.REFUNDED,
+)
 # (from, event, to, order events published): the state table as built.
 TABLE = [
     (P, "pending", P, []),
     (P, "succeeded", D, ["order.paid"]),
-    (P, "failed", F, []),
+    (P, "failed", F, ["order.payment_failed"]),
     (P, "expired", C, ["order.canceled"]),
     (P, "deadline", C, ["order.canceled"]),
     (P, "refunded_full", R, ["order.paid", "order.refunded"]),
     (P, "refunded_partial", D, ["order.paid"]),
     (F, "pending", F, []),
     (F, "succeeded", D, ["order.paid"]),
-    (F, "failed", F, []),
+    (F, "failed", F, ["order.payment_failed"]),  # another session failed: its own e-mail
     (F, "expired", C, ["order.canceled"]),
     (F, "deadline", C, ["order.canceled"]),
     (F, "refunded_full", R, ["order.paid", "order.refunded"]),
@@ -71,7 +78,7 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("start", "event", "end", "published"), TABLE)
-def test_state_table(start: Status, event: str, end: Status, published: list[str]) -> None:
+def test_state_table(start: OrderStatus, event: str, end: OrderStatus, published: list[str]) -> None:
     outcome = EVENTS[event](order(start))
     assert outcome.order.status is end
     assert [e.routing_key for e in outcome.events] == published
@@ -102,11 +109,11 @@ def test_a_later_session_does_not_overwrite_the_paying_one() -> None:
 def test_partial_refund_keeps_paid_and_records_the_amount_then_full_refund_refunds() -> None:
     paid = domain.payment_succeeded(order(), pay()).order
     partial = domain.payment_refunded(paid, pay(amount=1000), full=False).order
-    assert (partial.status, partial.refunded_amount) == (Status.PAID, 1000)
+    assert (partial.status, partial.refunded_amount) == (OrderStatus.PAID, 1000)
     late = domain.payment_refunded(partial, pay(amount=400), full=False).order  # an older, smaller total
     assert late.refunded_amount == 1000
     full = domain.payment_refunded(late, pay(amount=2900), full=False)  # the whole total is back
-    assert full.order.status is Status.REFUNDED
+    assert full.order.status is OrderStatus.REFUNDED
     assert full.events[0].amount_refunded == 2900  # type: ignore[attr-defined]
 
 

@@ -14,10 +14,10 @@ import pytest
 import pytest_asyncio
 
 from messaging.event import Envelope
-from messaging.events.orders import OrderPaymentParked
+from messaging.events.orders import OrderPaymentParked, OrderStatus
 from messaging.events.payments import PaymentRefunded, PaymentSucceeded
 from orders import domain, services
-from orders.domain import Payment, Status
+from orders.domain import Payment
 from orders.handlers import HANDLERS
 from orders.main import create_app
 from orders.settings import Settings
@@ -60,7 +60,7 @@ def test_a_payment_other_than_the_order_total_is_reviewed_not_paid(amount: int, 
 def test_the_exact_amount_pays_whatever_the_currency_case() -> None:
     outcome = domain.payment_succeeded(an_order(), Payment("cs_1", "pi_1", 2900, AT, "EUR"))
 
-    assert (outcome.order.status, outcome.review) == (Status.PAID, None)
+    assert (outcome.order.status, outcome.review) == (OrderStatus.PAID, None)
 
 
 def test_a_refund_of_an_unmatched_payment_does_not_pay_an_unpaid_order() -> None:
@@ -85,7 +85,7 @@ async def test_an_underpayment_is_parked_logged_at_error_and_never_paid(caplog) 
         await store.broker.deliver(cheap, HANDLERS, deps)
         await store.broker.deliver(cheap, HANDLERS, deps)  # redelivered: one review
 
-    assert store.orders[order.id].status is Status.PENDING
+    assert store.orders[order.id].status is OrderStatus.PENDING
     assert [m.type for m in store.broker.published] == ["order.payment_parked"]  # once: redelivery absorbed
     [parked] = store.reviews
     assert (parked.message_id, parked.kind, parked.review.amount) == (str(cheap.id), "payment.succeeded", 1)
@@ -94,7 +94,7 @@ async def test_an_underpayment_is_parked_logged_at_error_and_never_paid(caplog) 
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
     honest = payment_event("succeeded", order.id, amount=2900, session="cs_honest")
     await store.broker.deliver(honest, HANDLERS, deps)
-    assert store.orders[order.id].status is Status.PAID
+    assert store.orders[order.id].status is OrderStatus.PAID
 
 
 async def test_a_forged_refund_cannot_pay_an_order() -> None:
@@ -108,7 +108,7 @@ async def test_a_forged_refund_cannot_pay_an_order() -> None:
 
     await store.broker.deliver(Envelope.wrap(refund, correlation_id=str(order.id)), HANDLERS, deps)
 
-    assert store.orders[order.id].status is Status.PENDING
+    assert store.orders[order.id].status is OrderStatus.PENDING
     assert [r.review.reason for r in store.reviews] == ["refund_of_unmatched_payment"]
 
 

@@ -1,42 +1,118 @@
-"""Events the orders service publishes on `orders.events`."""
+"""Events the orders service publishes on `orders.events`, and the order's shared value types.
 
-from datetime import datetime
+The orders service owns the order and its status. Every order event carries the order as it is now
+(status, e-mail, lines, total), so a consumer keeps the projection it needs from any one of them,
+whatever order they arrive in, and never joins it with another event. `OrderStatus` and `OrderLine` are
+the one definition of those facts: the services read them from here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from messaging.event import Event
 
+__all__ = [
+    "OrderCanceled",
+    "OrderCreated",
+    "OrderLine",
+    "OrderPaid",
+    "OrderPaymentFailed",
+    "OrderPaymentParked",
+    "OrderRefunded",
+    "OrderStatus",
+    "payable",
+]
+
+
+class OrderStatus(StrEnum):
+    """An order's status. It only moves to a higher `rank`: money that moved outranks our own
+    housekeeping, so a late payment pays a canceled order (README, "Late payments")."""
+
+    PENDING = "pending"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELED = "canceled"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def unpaid(self) -> bool:
+        """No payment has been applied: a customer may (still) pay it."""
+        return self in (OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED)
+
+    def advance(self, to: OrderStatus) -> OrderStatus:
+        """The status after hearing `to`: forward only, whatever order the news arrives in."""
+        return to if to.rank > self.rank else self
+
+
+_RANK = {
+    OrderStatus.PENDING: 0,
+    OrderStatus.PAYMENT_FAILED: 1,
+    OrderStatus.CANCELED: 2,
+    OrderStatus.PAID: 3,
+    OrderStatus.REFUNDED: 4,
+}
+
+
+def payable(status: OrderStatus, deadline: datetime | None, now: datetime) -> bool:
+    """Whether a customer may start paying the order now: unpaid, and before its payment deadline
+    (a naive deadline is UTC, as everything orders stores)."""
+    if deadline is not None and deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=UTC)
+    return status.unpaid and (deadline is None or deadline > now)
+
 
 class OrderLine(BaseModel):
+    """One line of an order, priced by the orders service from its catalogue (minor units)."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
-    product_id: str
+    product_id: str = Field(min_length=1)
     name: str
-    quantity: int
-    unit_price: int  # minor units
-    line_total: int
+    quantity: int = Field(ge=1)
+    unit_price: int = Field(ge=0)
+    line_total: int = Field(ge=0)
 
 
 class _OrderEvent(Event):
+    """The order as it is after the change the event announces."""
+
     order_id: UUID
-    status: str
+    status: OrderStatus
     email: str
     total: int  # minor units
     currency: str
-
-
-class OrderCreated(_OrderEvent):
-    routing_key: ClassVar[str] = "order.created"
     lines: tuple[OrderLine, ...] = ()
     payment_deadline: datetime | None = None
 
 
+class OrderCreated(_OrderEvent):
+    routing_key: ClassVar[str] = "order.created"
+
+
 class OrderPaid(_OrderEvent):
+    """The order is paid by the payment below (the receipt follows this event)."""
+
     routing_key: ClassVar[str] = "order.paid"
     checkout_session_id: str | None = None
     payment_intent_id: str | None = None
     paid_at: datetime | None = None
+
+
+class OrderPaymentFailed(_OrderEvent):
+    """A payment for the unpaid order failed; the customer may try again (one per failed session)."""
+
+    routing_key: ClassVar[str] = "order.payment_failed"
+    checkout_session_id: str
+    reason: str | None = None
 
 
 class OrderCanceled(_OrderEvent):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
-from messaging import logcontext
+from messaging import logcontext, observe
 from messaging._trust import Admission
 from messaging._wire import Handler, Handlers, Meta, PublishFailed
 from messaging.db import unavailable
@@ -190,6 +190,7 @@ class Consumer(Generic[D]):
                 "event_type": message.type or "",
             }
         )
+        observe.watching.set(self._broker.observer)  # Inbox.accept reports duplicates to it
         self._active += 1
         self._idle.clear()
         try:
@@ -200,38 +201,49 @@ class Consumer(Generic[D]):
                 self._idle.set()
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
-        stats = self._broker.stats
+        stats, observer = self._broker.stats, self._broker.observer
         stats.consumed += 1
+        observer.delivered(self._name)
         refusal = self._admission.refusal(message)
         if refusal is not None:  # forged or misrouted: never handled, parked for a person to see
             stats.refused += 1
             log.error("%s: message %s refused and parked: %s", self._name, message.message_id, refusal)
-            await self._park(message, f"refused: {refusal}", attempt=1)
+            await self._park(message, f"refused: {refusal}", attempt=1, why="refused")
             return
         entry = self._handlers.get(message.type or "")
         if entry is None:
             stats.ignored += 1  # a type this queue carries that this consumer does not handle
             await self._ack(message)
+            observer.settled(self._name, "ignored")
             return
         model, handler = entry
         try:
             envelope = parse(message.body, model)
         except InvalidMessage as exc:
-            await self._park(message, f"invalid body: {exc}", attempt=1)
+            await self._park(message, f"invalid body: {exc}", attempt=1, why="invalid")
             return
         started = time.perf_counter()
         try:
             await self._handle(handler, envelope, message)
         except Permanent as exc:
+            self._handled(started, ok=False)
             log.error("%s: message %s failed permanently, parked: %s", self._name, message.message_id, exc)
-            await self._park(message, f"{type(exc).__name__}: {exc}", attempt=_attempt(message))
+            await self._park(
+                message, f"{type(exc).__name__}: {exc}", attempt=_attempt(message), why="permanent"
+            )
             return
         except Exception as exc:
+            self._handled(started, ok=False)
             await self._retry_or_park(message, exc)
             return
-        finally:
-            stats.handler_seconds += time.perf_counter() - started
+        self._handled(started, ok=True)
         await self._ack(message)
+        observer.settled(self._name, "acked")
+
+    def _handled(self, started: float, *, ok: bool) -> None:
+        seconds = time.perf_counter() - started
+        self._broker.stats.handler_seconds += seconds
+        self._broker.observer.handled(self._name, seconds, ok=ok)
 
     async def _handle(
         self, handler: Handler[D], envelope: Envelope[Any], message: AbstractIncomingMessage
@@ -270,7 +282,7 @@ class Consumer(Generic[D]):
             log.error(
                 "%s: message %s failed %d times, parked: %s", self._name, message.message_id, attempt, error
             )
-            await self._park(message, error, attempt=attempt)
+            await self._park(message, error, attempt=attempt, why="failed")
             return
         log.warning(
             "%s: message %s (correlation %s) failed attempt %d: %s",
@@ -284,8 +296,11 @@ class Consumer(Generic[D]):
         target = self._broker.prefix + self._queue.retry_name(attempt)
         if await self._forward(message, target, headers):
             self._broker.stats.retried += 1
+            self._broker.observer.settled(self._name, "retried")
 
-    async def _park(self, message: AbstractIncomingMessage, reason: str, *, attempt: int) -> None:
+    async def _park(
+        self, message: AbstractIncomingMessage, reason: str, *, attempt: int, why: observe.ParkReason
+    ) -> None:
         headers = {
             **self._copied_headers(message),
             "x-error": _text(reason),
@@ -296,6 +311,7 @@ class Consumer(Generic[D]):
         headers.pop(ATTEMPT, None)
         if await self._forward(message, self._name + ".dlq", headers):
             self._broker.stats.dead_lettered += 1
+            self._broker.observer.settled(self._name, "parked", why)
 
     def _copied_headers(self, message: AbstractIncomingMessage) -> dict[str, Any]:
         headers = {k: v for k, v in (message.headers or {}).items() if k not in _DROP}
@@ -318,6 +334,7 @@ class Consumer(Generic[D]):
                 "%s: could not move %s to %s (%s); rejecting", self._name, message.message_id, queue, exc
             )
             await self._settle(message.reject(requeue=False))
+            self._broker.observer.settled(self._name, "rejected")
             return False
         await self._ack(message)
         return True

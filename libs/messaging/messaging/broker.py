@@ -32,6 +32,7 @@ from messaging._wire import (
     meta_of,
 )
 from messaging.event import Envelope, event_type
+from messaging.observe import UNOBSERVED, Observer
 from messaging.topology import (
     DEFAULT,
     TOPOLOGY,
@@ -102,6 +103,7 @@ class Broker:
         self.prefix = prefix
         self.user = user  # set as every message's user_id: consumers know who published
         self.stats = Stats()
+        self.observer: Observer = UNOBSERVED  # a process exporting metrics puts its own here
         self._channel = channel
         self._window = asyncio.Semaphore(max_in_flight)
         self._deadlines = Deadlines(publish_timeout)

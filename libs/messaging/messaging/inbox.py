@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 import asyncpg
 
+from messaging import observe
 from messaging._wire import Handler
 from messaging.db import Conn
 from messaging.event import Envelope
@@ -68,6 +69,7 @@ class Inbox:
         if await claims.claim(self.consumer, str(msg.id)):
             return True
         self.duplicates += 1
+        observe.watching.get().duplicate(self.consumer)  # the consumer handling this message watches
         log.info("%s: message %s (%s) seen before: no effect", self.consumer, msg.id, msg.type)
         return False
 

@@ -9,7 +9,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +40,9 @@ WHERE seq = $1"""
 PRUNE_SENT = "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)"
 OUTBOX_LAG = """
 SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 FROM outbox WHERE sent_at IS NULL"""
+OUTBOX_BACKLOG = """
+SELECT count(*)::bigint, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
+FROM outbox WHERE sent_at IS NULL"""
 CHANNEL = "outbox"
 _OUTAGE_PAUSE_MAX = 5.0  # seconds between tries while the database is down: back within 5 s of it
 
@@ -83,6 +86,7 @@ class RelayStats:
     batches: int = 0
     pruned: int = 0
     outages: int = 0  # rounds that found the database unavailable
+    by_type: dict[str, int] = field(default_factory=dict)  # published rows by message type
 
 
 class Relay:
@@ -125,13 +129,15 @@ class Relay:
             results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
             if self._after_publish is not None:
                 await self._after_publish(len(rows))
-            sent = [row["seq"] for row, result in zip(rows, results, strict=True) if result is None]
-            await conn.execute(MARK_SENT, sent)
+            sent = [row for row, result in zip(rows, results, strict=True) if result is None]
+            await conn.execute(MARK_SENT, [row["seq"] for row in sent])
             for row, result in zip(rows, results, strict=True):
                 if isinstance(result, BaseException):
                     await self._mark_failed(conn, row, result)
         self.stats.batches += 1
         self.stats.published += len(sent)
+        for row in sent:
+            self.stats.by_type[row["type"]] = self.stats.by_type.get(row["type"], 0) + 1
         return len(sent)
 
     async def _publish(self, row: asyncpg.Record) -> None:
@@ -175,6 +181,13 @@ class Relay:
     async def lag(self) -> float:
         async with self._pool.acquire() as conn:
             return await outbox_lag(conn)
+
+    async def backlog(self) -> tuple[int, float]:
+        """Unsent rows and the age in seconds of the oldest (0 when everything is sent)."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(OUTBOX_BACKLOG)
+        assert row is not None  # an aggregate always answers one row
+        return int(row[0]), float(row[1])
 
     def _notified(self, *args: object) -> None:
         self._wake.set()

@@ -81,7 +81,8 @@ def open_worker(
                         topology.queue(queue), HANDLERS, deps, prefetch=settings.notifier_prefetch
                     )
                 )
-            messaging_registry, _ = messaging_metrics(resources.broker)
+            queues = [c.queue_name for c in running.consumers]
+            messaging_registry, _ = messaging_metrics(resources.broker, queues=queues)
             yield WorkerParts(
                 consumers=running.consumers,
                 checks=resources.checks(),

@@ -37,7 +37,8 @@ def open_worker(
                 )
             ]
             relay = Relay(runtime.pool, runtime.broker)
-            registry, refresh = messaging_metrics(runtime.broker, relay)
+            queues = [c.queue_name for c in consumers]
+            registry, refresh = messaging_metrics(runtime.broker, relay, queues=queues)
             yield WorkerParts(
                 consumers=consumers,
                 tasks={"relay": relay.run},

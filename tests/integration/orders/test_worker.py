@@ -105,12 +105,12 @@ async def test_the_worker_serves_health_readiness_and_metrics_on_its_own_port(
     assert live.json() == {"status": "ok", "checks": {**consumers, "relay": "ok"}}
     assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "outbox": "ok", **consumers}
     assert 'paybus_task_up{task="relay"} 1.0' in metrics.text
-    for figure in (
-        "paybus_messages_consumed_total",
-        "paybus_messages_parked_total",
-        "paybus_outbox_published_total",
-    ):
-        assert f"\n{figure} " in metrics.text  # the broker's and the relay's figures, read at the scrape
+    for queue in ("orders.payments", "orders.deadlines"):  # each consumed queue's series from the start
+        for figure in ("delivered", "acked", "retried"):
+            assert f'\npaybus_messages_{figure}_total{{queue="{prefix}{queue}"}} 0.0' in metrics.text
+        assert f'paybus_messages_parked_total{{queue="{prefix}{queue}",reason="failed"}} 0.0' in metrics.text
+    assert "\npaybus_messages_published_total " in metrics.text  # the broker's figures, read at the scrape
+    assert "\npaybus_outbox_unsent 0.0" in metrics.text
     assert "\npaybus_outbox_lag_seconds 0.0" in metrics.text
     assert "\npaybus_broker_ready 1.0" in metrics.text
     assert await worker.stopped() == 0

@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from runtime.requests import RequestId
 from runtime.settings import HTTP_KEEP_ALIVE
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,11 @@ def install_limits(
     """Body limit inside, read timeout around it (Starlette: the middleware added last is outermost)."""
     app.add_middleware(BodyLimit, limit=max_body, limits=limits, respond=respond)
     app.add_middleware(ReadTimeout, timeout=read_timeout, respond=respond)
+
+
+def install_request_id(app: Any) -> None:
+    """`X-Request-ID` in, out and in every log line of the request: call it last, so it is outermost."""
+    app.add_middleware(RequestId)
 
 
 def config(

@@ -1,7 +1,8 @@
 """runtime: logging, configured once per process, the same way in every service.
 
 JSON lines (one object per record: time, level, service, process, logger, message, and, while a
-message is being handled, its message_id, correlation_id and event_type) for log collectors; plain
+message is being handled, its message_id, correlation_id and event_type, while an HTTP request is
+served, its request_id) for log collectors; plain
 text when a person reads them in a terminal (handlers name the message there themselves).
 `LOG_FORMAT=json|text` overrides the choice (`make run` asks for text when its output is a terminal).
 """
@@ -15,6 +16,7 @@ import sys
 from datetime import UTC, datetime
 
 from messaging import logcontext
+from runtime import requests
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,6 +37,9 @@ class JsonFormatter(logging.Formatter):
         delivery = logcontext.current.get()
         if delivery:
             line.update(delivery)
+        rid = requests.request_id.get()
+        if rid != requests.NONE:
+            line["request_id"] = rid
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

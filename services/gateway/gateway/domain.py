@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
-from gateway.models import Order, OrderCreate, OrderItemCreate, Product
+from gateway.schemas import Order, OrderCreate, OrderItemCreate, Product
 from messaging.events import orders as events
 
 QTY_PREFIX = "qty-"

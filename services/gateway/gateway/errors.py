@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from gateway import context, pages
+from gateway import pages
 from gateway.upstreams import Rejected, UpstreamError
+from runtime import requests
 
 log = logging.getLogger(__name__)
 PAGES_TAG = "pages"
@@ -41,10 +42,10 @@ def error_page(status: int, message: str) -> Response:
 
 async def on_upstream_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UpstreamError)
-    log.warning("answering %s: %s (request_id=%s)", exc.status, exc, context.request_id.get())
+    log.warning("answering %s: %s (request_id=%s)", exc.status, exc, requests.request_id.get())
     if wants_page(request):
         return error_page(exc.status, _UPSTREAM_MESSAGE)
-    body = {"error": exc.error, "detail": exc.detail, "request_id": context.request_id.get()}
+    body = {"error": exc.error, "detail": exc.detail, "request_id": requests.request_id.get()}
     return JSONResponse(body, status_code=exc.status)
 
 

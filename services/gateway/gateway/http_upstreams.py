@@ -12,9 +12,8 @@ from uuid import UUID
 import httpx
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
-from gateway import context
 from gateway.metrics import Metrics
-from gateway.models import CheckoutSession, Order, OrderCreate, Product, SessionStatus
+from gateway.schemas import CheckoutSession, Order, OrderCreate, Product, SessionStatus
 from gateway.settings import Settings
 from gateway.upstreams import (
     BadUpstreamResponse,
@@ -27,6 +26,7 @@ from gateway.upstreams import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from runtime import requests
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def build_client(settings: Settings) -> httpx.AsyncClient:
 
 
 class HttpUpstreams:
-    """orders, payments and notifier at their base urls; the request id rides along as correlation id."""
+    """orders, payments and notifier at their base urls; the request id rides along (X-Request-ID)."""
 
     def __init__(self, client: httpx.AsyncClient, settings: Settings, metrics: Metrics | None = None) -> None:
         self._client = client
@@ -141,10 +141,9 @@ class HttpUpstreams:
         headers: dict[bytes, bytes] | None = None,
         within: float | None = None,
     ) -> httpx.Response:
-        rid = context.request_id.get()
+        rid = requests.request_id.get()
         ids = {
-            context.REQUEST_ID_HEADER.encode(): rid.encode(),
-            context.CORRELATION_ID_HEADER.encode(): rid.encode(),
+            requests.REQUEST_ID_HEADER.encode(): rid.encode(),
         }
         sent = ids | (headers or {})
         started = time.perf_counter()

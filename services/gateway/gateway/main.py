@@ -20,7 +20,7 @@ from gateway.settings import Settings
 from gateway.throttle import OrderThrottle
 from runtime import Health
 from runtime.health import router as health_router
-from runtime.http import install_limits
+from runtime.http import install_limits, install_request_id
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/payment/webhook/"
@@ -84,5 +84,6 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
         read_timeout=settings.http_read_timeout,
         respond=send_error,
     )
-    app.add_middleware(RequestContext, metrics=app.state.metrics)  # added last: outermost
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    install_request_id(app)  # added last: outermost
     return app

@@ -6,12 +6,11 @@ import json
 import logging
 import time
 
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway import context
 from gateway.metrics import Metrics
+from runtime import requests
 
 log = logging.getLogger(__name__)
 CLIENT_CLOSED = 499  # nginx's "client closed request": counted apart from the 5xx of our own
@@ -19,14 +18,14 @@ CLIENT_CLOSED = 499  # nginx's "client closed request": counted apart from the 5
 
 async def send_error(send: Send, status: int, error: str, detail: str) -> None:
     """The gateway's JSON error body, for answers made outside FastAPI's exception handlers."""
-    body = json.dumps({"error": error, "detail": detail, "request_id": context.request_id.get()}).encode()
+    body = json.dumps({"error": error, "detail": detail, "request_id": requests.request_id.get()}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 class RequestContext:
-    """Outermost layer: every response carries X-Request-ID, is counted, and a crash is a JSON 500."""
+    """Inside runtime's RequestId: every response is counted, and a crash is a JSON 500."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -36,8 +35,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = context.accepted_request_id(Headers(scope=scope).get(context.REQUEST_ID_HEADER))
-        token = context.request_id.set(rid)
+        rid = requests.request_id.get()
         status, responded = 500, False
         started = time.perf_counter()
 
@@ -45,7 +43,6 @@ class RequestContext:
             nonlocal status, responded
             if message["type"] == "http.response.start":
                 status, responded = message["status"], True
-                MutableHeaders(scope=message)[context.REQUEST_ID_HEADER] = rid
             await send(message)
 
         try:
@@ -60,7 +57,6 @@ class RequestContext:
         finally:
             route = _route_label(scope.get("route"))
             self.metrics.observe_request(scope["method"], route, status, time.perf_counter() - started)
-            context.request_id.reset(token)
 
 
 def _route_label(route: BaseRoute | None) -> str:

@@ -8,8 +8,8 @@ from functools import cache
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from gateway import context
 from messaging.money import format_money
+from runtime import requests
 
 # Inline styles only, nothing from elsewhere; no scripts at all (the pages work without them).
 _SECURITY_HEADERS = {
@@ -43,5 +43,5 @@ def environment() -> Environment:
 
 
 def render(template: str, status: int = 200, **values: object) -> HTMLResponse:
-    html = environment().get_template(template).render(request_id=context.request_id.get(), **values)
+    html = environment().get_template(template).render(request_id=requests.request_id.get(), **values)
     return HTMLResponse(html, status_code=status, headers=_SECURITY_HEADERS)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
-from gateway.models import CheckoutSession, Order, OrderCreate, Product, SessionStatus
+from gateway.schemas import CheckoutSession, Order, OrderCreate, Product, SessionStatus
 
 SERVICES = ("orders", "payments", "notifier")
 

@@ -32,7 +32,7 @@ from notifier import domain
 from notifier.deps import Deps
 from notifier.domain import Mail, Order, OrderNotKnown, Payment
 from notifier.repository import Repository
-from notifier.sending import intend, send_once
+from notifier.services import intend, send_once
 
 log = logging.getLogger(__name__)
 ORDERS_INBOX = Inbox(NOTIFIER_ORDERS.name)

@@ -17,6 +17,7 @@ from notifier.repository import PgRepository
 from notifier.settings import Settings
 from runtime import Health, protect
 from runtime.health import router as health_router
+from runtime.http import install_request_id
 from runtime.resources import broker_check
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -92,4 +93,5 @@ def create_app(settings: Settings, deps: ApiDeps | None = None) -> FastAPI:
     _use(app, deps)  # fakes from tests; else set by the lifespan
     protect(app, settings.token())  # no internal route yet: the guard is ready for the first one
     app.include_router(health_router)
+    install_request_id(app)
     return app

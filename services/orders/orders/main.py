@@ -7,13 +7,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
-from orders._metrics import Metrics
 from orders.deps import Deps, Runtime
+from orders.metrics import Metrics
 from orders.routes import orders, products, reviews
 from orders.settings import Settings
 from runtime import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, Health, protect
 from runtime.health import router as health_router
-from runtime.http import install_limits
+from runtime.http import install_limits, install_request_id
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -49,6 +49,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     _use(app, deps)
     protect(app, settings.token())
     install_limits(app, max_body=settings.orders_max_body_bytes, read_timeout=settings.http_read_timeout)
+    install_request_id(app)
     for module in (products, orders, reviews):
         app.include_router(module.router, dependencies=SERVICE_TOKEN_REQUIRED, responses=UNAUTHORIZED)
     app.include_router(health_router)

@@ -15,7 +15,7 @@ from payments.settings import Settings
 from payments.stripe_gateway import StripeGateway, WebhookVerifier
 from runtime import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, Health, Resources, protect
 from runtime.health import router as health_router
-from runtime.http import install_limits
+from runtime.http import install_limits, install_request_id
 from runtime.resources import broker_check
 
 KIB = 1024
@@ -74,6 +74,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
     install_limits(
         app, max_body=MAX_BODY, limits={"/webhook": MAX_WEBHOOK_BODY}, read_timeout=settings.http_read_timeout
     )
+    install_request_id(app)
     for module in (checkout, webhook):
         app.include_router(module.router, dependencies=SERVICE_TOKEN_REQUIRED, responses=UNAUTHORIZED)
     app.include_router(health_router)

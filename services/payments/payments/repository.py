@@ -15,8 +15,7 @@ import asyncpg
 from messaging.db import Conn
 from messaging.event import Envelope
 from messaging.outbox import add_to_outbox
-from payments.domain import Outcome, Session, SessionStatus
-from payments.rules import Mismatch, StripeEvent
+from payments.domain import Mismatch, Outcome, Session, SessionStatus, StripeEvent
 
 _COLUMNS = """order_id, attempt, idempotency_key, request, amount, currency, expires_at, status, session_id,
 url, payment_status, payment_intent_id, outcome, succeeded_event_id, refunded_amount"""

@@ -25,7 +25,7 @@ async def test_an_order_is_created_paid_for_and_followed_until_paid(gateway, fak
     again = await gateway.post(f"/api/orders/{order['id']}/checkout", headers=rid)
     assert (first.status_code, again.status_code) == (201, 200)
     assert json.loads(fakes.seen["payments"][0].body) == {"order_id": order["id"]}  # payments reads the rest
-    assert {c.headers["x-correlation-id"] for c in fakes.seen["payments"]} == {"journey-1"}
+    assert {c.headers["x-request-id"] for c in fakes.seen["payments"]} == {"journey-1"}
 
     pay = await gateway.post("/payment/process/", data={"order_id": order["id"]})
     assert (pay.status_code, pay.headers["location"]) == (303, first.json()["checkout_url"])

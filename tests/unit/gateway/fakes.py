@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import JsonValue
 
-from gateway import context
-from gateway.models import CheckoutSession, Order, OrderCreate, OrderLine, Product, SessionStatus
+from gateway.schemas import CheckoutSession, Order, OrderCreate, OrderLine, Product, SessionStatus
 from gateway.upstreams import SERVICES, Check, Checkout, InvalidOrder, NotPayable, Reply, UpstreamError
 from messaging.events.orders import OrderStatus
+from runtime import requests
 
 PRODUCTS = [
     Product(id="blue-mug", name="Blue mug", description="Stoneware, 350 ml", price=1500, currency="eur"),
@@ -34,7 +34,7 @@ class InMemoryUpstreams:
     closed: bool = False
 
     def _enter(self) -> None:
-        self.request_ids.append(context.request_id.get())
+        self.request_ids.append(requests.request_id.get())
         if self.failure is not None:
             raise self.failure
 

@@ -6,7 +6,7 @@ import pytest
 from pydantic import JsonValue
 
 from gateway import domain
-from gateway.models import OrderCreate, OrderItemCreate, Product
+from gateway.schemas import OrderCreate, OrderItemCreate, Product
 from tests.unit.gateway.fakes import InMemoryUpstreams
 
 PRODUCTS = [

@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from gateway.models import Order, OrderLine, SessionStatus
+from gateway.schemas import Order, OrderLine, SessionStatus
 from gateway.upstreams import UpstreamUnavailable
 from tests.unit.gateway.conftest import BROWSER
 from tests.unit.gateway.fakes import InMemoryUpstreams

@@ -2,7 +2,7 @@
 
 import uuid
 
-from gateway.models import OrderLine, Product
+from gateway.schemas import OrderLine, Product
 from tests.unit.gateway.conftest import BROWSER
 from tests.unit.gateway.html_check import check_page
 

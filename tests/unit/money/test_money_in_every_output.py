@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from gateway.deps import Deps
 from gateway.main import create_app
-from gateway.models import Product
+from gateway.schemas import Product
 from messaging.events.orders import OrderLine
 from notifier import domain
 from notifier.domain import Order, Payment

@@ -14,7 +14,7 @@ from messaging.testing import InMemoryBroker
 from notifier.domain import EmailState, OrderNotKnown
 from notifier.handlers import HANDLERS
 from notifier.mailer import PermanentMailError, TransientMailError
-from notifier.sending import SendInProgress
+from notifier.services import SendInProgress
 
 from .fakes import make_deps, order_created, order_event, paid, payment
 

@@ -15,9 +15,8 @@ from pydantic import SecretStr
 
 from messaging.event import Envelope
 from payments.deps import Deps
-from payments.domain import Order, Session, SessionStatus
+from payments.domain import Mismatch, Order, Session, SessionStatus, StripeEvent
 from payments.orders_client import OrdersUnavailable
-from payments.rules import Mismatch, StripeEvent
 from payments.settings import Settings
 from payments.stripe_gateway import CreatedSession, RemoteSession, StripeRefused, WebhookVerifier
 

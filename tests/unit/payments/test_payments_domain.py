@@ -10,9 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments import domain, rules
-from payments.domain import InconsistentOrder, NotPayable, Order, Outcome, SessionStatus
-from payments.rules import InvalidEvent, StripeEvent
+from payments import domain
+from payments.domain import (
+    InconsistentOrder,
+    InvalidEvent,
+    NotPayable,
+    Order,
+    Outcome,
+    SessionStatus,
+    StripeEvent,
+)
 from payments.stripe_gateway import WebhookRejected, WebhookVerifier
 from stripe_sim.webhooks import signature_header
 
@@ -105,13 +112,13 @@ def test_no_new_attempt_while_a_payment_is_done_or_under_way() -> None:
 
 def test_one_success_per_session_whatever_the_order_of_events() -> None:
     s = open_session()
-    settled = rules.apply_session_event(
+    settled = domain.apply_session_event(
         s, event("checkout.session.async_payment_succeeded", payment_status="paid")
     )
-    late_completed = rules.apply_session_event(
+    late_completed = domain.apply_session_event(
         settled.session, event("checkout.session.completed", payment_status="unpaid")
     )
-    again = rules.apply_session_event(
+    again = domain.apply_session_event(
         late_completed.session, event("checkout.session.completed", payment_status="paid")
     )
 
@@ -123,8 +130,8 @@ def test_one_success_per_session_whatever_the_order_of_events() -> None:
 
 
 def test_a_failure_seen_first_is_final() -> None:
-    failed = rules.apply_session_event(open_session(), event("checkout.session.async_payment_failed"))
-    pending = rules.apply_session_event(
+    failed = domain.apply_session_event(open_session(), event("checkout.session.async_payment_failed"))
+    pending = domain.apply_session_event(
         failed.session, event("checkout.session.completed", payment_status="unpaid")
     )
 
@@ -133,25 +140,27 @@ def test_a_failure_seen_first_is_final() -> None:
 
 
 def test_a_mismatched_amount_is_never_a_success() -> None:
-    effect = rules.apply_session_event(
+    effect = domain.apply_session_event(
         open_session(), event("checkout.session.completed", payment_status="paid", amount_total=1)
     )
 
     assert effect.events == ()
     assert effect.note == "amount_mismatch"
-    assert effect.mismatch == rules.Mismatch(1, "eur", 3000, "eur")
+    assert effect.mismatch == domain.Mismatch(1, "eur", 3000, "eur")
     assert effect.session.outcome is None
 
 
 def test_refunds_publish_growing_totals_and_imply_the_success() -> None:
     s = open_session(payment_intent_id="pi_1")
     charge = {"amount": 3000, "currency": "eur", "payment_intent": "pi_1", "amount_captured": 3000}
-    first = rules.apply_refund(s, StripeEvent("evt_a", "charge.refunded", charge | {"amount_refunded": 1000}))
-    full = rules.apply_refund(
+    first = domain.apply_refund(
+        s, StripeEvent("evt_a", "charge.refunded", charge | {"amount_refunded": 1000})
+    )
+    full = domain.apply_refund(
         first.session,
         StripeEvent("evt_b", "charge.refunded", charge | {"amount_refunded": 3000, "refunded": True}),
     )
-    stale = rules.apply_refund(
+    stale = domain.apply_refund(
         full.session, StripeEvent("evt_c", "charge.refunded", charge | {"amount_refunded": 1000})
     )
 
@@ -168,7 +177,7 @@ def test_refunds_publish_growing_totals_and_imply_the_success() -> None:
 )  # fmt: skip
 def test_bodies_that_are_not_stripe_events_are_invalid(body: bytes) -> None:
     with pytest.raises(InvalidEvent):
-        rules.parse_event(body)
+        domain.parse_event(body)
 
 
 def test_signatures_verify_against_any_secret_within_300s_of_the_past() -> None:

@@ -11,7 +11,7 @@ from runtime.logs import JsonFormatter
 
 
 def _record(message: str, *args: object) -> logging.LogRecord:
-    return logging.LogRecord("notifier.sending", logging.INFO, __file__, 1, message, args, None)
+    return logging.LogRecord("notifier.services", logging.INFO, __file__, 1, message, args, None)
 
 
 def test_a_json_line_names_the_process_and_the_message_being_handled() -> None:

@@ -7,8 +7,7 @@ from pydantic import BaseModel
 
 from gateway import domain
 from gateway.deps import UpstreamsDep
-from gateway.models import CheckoutSession, Order, OrderCreate, Product
-from gateway.routes._responses import BODY_ERRORS, UPSTREAM_ERRORS
+from gateway.schemas import BODY_ERRORS, UPSTREAM_ERRORS, CheckoutSession, Order, OrderCreate, Product
 from gateway.throttle import TOO_MANY, OrderLimit
 
 router = APIRouter(prefix="/api", tags=["api"])

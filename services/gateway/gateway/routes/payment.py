@@ -9,12 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway import context, domain, pages
+from gateway import domain, pages
 from gateway.deps import UpstreamsDep
 from gateway.errors import PAGES_TAG, error_page
-from gateway.models import Order
-from gateway.routes._responses import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, UPSTREAM_ERRORS, page
+from gateway.schemas import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, UPSTREAM_ERRORS, Order, page
 from gateway.upstreams import NotPayable, UpstreamError, Upstreams
+from runtime import requests
 
 router = APIRouter(prefix="/payment")
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ async def _order_of_session(upstreams: Upstreams, session_id: str) -> UUID | Non
     try:
         session = await upstreams.get_session(session_id)
     except UpstreamError as exc:
-        log.warning("canceled page without order link: %s (request_id=%s)", exc, context.request_id.get())
+        log.warning("canceled page without order link: %s (request_id=%s)", exc, requests.request_id.get())
         return None
     return session.order_id if session else None
 
@@ -120,7 +120,7 @@ async def _order_now(upstreams: Upstreams, order_id: UUID) -> tuple[Order | None
     try:
         return await upstreams.get_order(order_id), False
     except UpstreamError as exc:
-        log.warning("canceled page without order status: %s (request_id=%s)", exc, context.request_id.get())
+        log.warning("canceled page without order status: %s (request_id=%s)", exc, requests.request_id.get())
         return None, True
 
 

@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway import domain, pages
 from gateway.deps import UpstreamsDep
 from gateway.errors import PAGES_TAG, error_page
-from gateway.models import Product
-from gateway.routes._responses import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, page
+from gateway.schemas import PAGE_BODY_ERRORS, PAGE_UPSTREAM_ERRORS, Product, page
 from gateway.throttle import OrderLimit
 from gateway.upstreams import InvalidOrder
 

@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict
 
-from payments import handlers
+from payments import services
 from payments.deps import DepsDep
 from payments.domain import InconsistentOrder, NotPayable, Session, SessionStatus
-from payments.handlers import UnknownOrder
 from payments.orders_client import OrdersUnavailable
+from payments.services import UnknownOrder
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
 from runtime.responses import Detail, body_errors, not_found
 
@@ -58,7 +58,7 @@ class SessionPublic(BaseModel):
 async def create_checkout_session(body: CheckoutCreate, response: Response, deps: DepsDep) -> CheckoutPublic:
     """Create a Checkout Session for the order as orders states it (201), or return its open one (200)."""
     try:
-        result = await handlers.start_checkout(body.order_id, deps)
+        result = await services.start_checkout(body.order_id, deps)
     except UnknownOrder as exc:
         deps.metrics.checkouts.labels("unknown_order").inc()
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None

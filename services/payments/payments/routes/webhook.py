@@ -7,9 +7,9 @@ import logging
 from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel
 
-from payments import handlers
+from payments import services
 from payments.deps import Deps, DepsDep
-from payments.rules import InvalidEvent, parse_event
+from payments.domain import InvalidEvent, parse_event
 from payments.stripe_gateway import StripeUnavailable, WebhookRejected
 from runtime.responses import Detail
 
@@ -68,7 +68,7 @@ async def receive_webhook(request: Request, deps: DepsDep) -> WebhookReceived:
     except InvalidEvent as exc:
         raise _reject(deps, status.HTTP_400_BAD_REQUEST, "not_an_event", str(exc)) from None
     try:
-        note = await handlers.record_stripe_event(body, event, deps)
+        note = await services.record_stripe_event(body, event, deps)
     except StripeUnavailable as exc:  # Stripe redelivers later; nothing was stored
         log.warning("stripe event %s (%s) deferred: %s", event.id, event.type, exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Stripe unreachable, retry later") from None

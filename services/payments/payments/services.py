@@ -7,25 +7,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from messaging.broker import Handlers
 from messaging.event import Envelope
 from payments import domain
 from payments.deps import Deps
-from payments.domain import Order, Session, SessionStatus
-from payments.repository import Repository
-from payments.rules import (
+from payments.domain import (
     REFUND_EVENT,
     SESSION_EVENTS,
     Effect,
+    Order,
+    Session,
+    SessionStatus,
     StripeEvent,
     apply_refund,
     apply_session_event,
 )
+from payments.repository import Repository
 from payments.stripe_gateway import RemoteSession, StripeRefused
 
 log = logging.getLogger(__name__)
 Rule = Callable[[Session, StripeEvent], Effect]
-HANDLERS: Handlers[Deps] = {}  # payments consumes no queue; its worker only relays the outbox
 
 
 class UnknownOrder(LookupError):

@@ -8,13 +8,7 @@ import pytest
 
 from messaging.events.orders import OrderStatus, payable
 
-P, F, C, D, R = (
-    OrderStatus.PENDING,
-    OrderStatus.PAYMENT_FAILED,
-    OrderStatus.CANCELED,
-    OrderStatus.PAID,
-    OrderStatus.REFUNDED,
-)
+P, F, C, D, R = OrderStatus  # in declaration order: pending, payment_failed, canceled, paid, refunded
 NOW = datetime(2026, 1, 2, 12, tzinfo=UTC)
 
 

@@ -47,6 +47,17 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
+ODD_ORDER = Order(  # a product and a currency sign the core PDF fonts cannot print
+    ORDER.id,
+    ORDER.email,
+    (OrderLine(product_id="p", name="Café €5 日本", quantity=1, unit_price=500, line_total=500),),
+    500,
+    "eur",
+    "paid",
+    ORDER.created_at,
+)
+
+
 def test_confirmation_has_both_parts_the_lines_total_deadline_and_order_link() -> None:
     msg = compose(domain.confirmation(ORDER, "http://shop.test"))
     assert msg["To"] == "bob@example.com"
@@ -92,15 +103,7 @@ def test_receipt_attaches_a_pdf_invoice_with_lines_total_date_and_stripe_referen
 
 
 def test_invoice_bytes_are_the_same_on_every_retry_and_survive_non_latin_names() -> None:
-    odd = Order(
-        ORDER.id,
-        ORDER.email,
-        (OrderLine(product_id="p", name="Café €5 日本", quantity=1, unit_price=500, line_total=500),),
-        500,
-        "eur",
-        "paid",
-        ORDER.created_at,
-    )
+    odd = ODD_ORDER
     first = build_invoice(odd, PAYMENT)
     assert first == build_invoice(odd, PAYMENT)
     assert "Café €5" in pdf_text(first)  # the embedded font has € (the core fonts printed "?")
@@ -137,15 +140,7 @@ def test_a_line_break_in_the_address_is_refused_when_composing() -> None:
 
 
 def test_non_ascii_content_and_names_survive_the_classic_path() -> None:
-    odd = Order(
-        ORDER.id,
-        ORDER.email,
-        (OrderLine(product_id="p", name="Café €5 日本", quantity=1, unit_price=500, line_total=500),),
-        500,
-        "eur",
-        "paid",
-        ORDER.created_at,
-    )
+    odd = ODD_ORDER
     outgoing = Composer("Café Zoë <shop@example.com>").compose(domain.receipt(odd, PAYMENT))
     assert not outgoing.smtputf8
     assert outgoing.data.isascii()  # 7bit on the wire: every relay takes it

@@ -96,6 +96,7 @@ async def record_stripe_event(body: bytes, event: StripeEvent, deps: Deps) -> st
     remote = await _refund_session_hint(event, deps)
     async with deps.store.transaction() as repo:
         if not await repo.add_event(event, body):
+            deps.metrics.webhook_duplicates.labels(event.type).inc()
             return "duplicate"
         note = await _apply(repo, event, remote)
         await repo.note_event(event.id, note)

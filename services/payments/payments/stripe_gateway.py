@@ -16,7 +16,16 @@ TOLERANCE = 300  # seconds a signature's timestamp may be old (Stripe's default;
 
 
 class WebhookRejected(Exception):
-    """The Stripe-Signature header does not prove the body came from Stripe, now: 400."""
+    """The Stripe-Signature header does not prove the body came from Stripe, now: 400.
+
+    `reason` (a metric label): `missing_signature`, `bad_signature` (unparsable, or no v1 signature
+    matches any secret), `stale_timestamp` (a matching signature older than the tolerance: a replay),
+    `bad_body` (not UTF-8, so nothing to verify).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class StripeRefused(Exception):
@@ -106,7 +115,9 @@ class WebhookVerifier:
     """Stripe's own WebhookSignature.verify_header against every configured secret (several in a rotation).
 
     The SDK parses the header and applies the tolerance (300 s into the past, as Stripe documents);
-    a header it cannot parse, a stale timestamp or no matching v1 are all one answer: 400.
+    a header it cannot parse, a stale timestamp or no matching v1 are all one answer: 400. The SDK's
+    error names no cause, so a failure is verified once more without the tolerance: a signature that
+    matches then is stale.
     """
 
     def __init__(self, secrets: tuple[str, ...], tolerance: int = TOLERANCE) -> None:
@@ -117,11 +128,11 @@ class WebhookVerifier:
 
     def verify(self, body: bytes, header: str | None) -> None:
         if not header:
-            raise WebhookRejected("missing Stripe-Signature header")
+            raise WebhookRejected("missing Stripe-Signature header", "missing_signature")
         try:
             payload = body.decode("utf-8")  # the SDK decodes outside its own error handling
         except UnicodeDecodeError:
-            raise WebhookRejected("body is not UTF-8") from None
+            raise WebhookRejected("body is not UTF-8", "bad_body") from None
         errors = []
         for secret in self._secrets:
             try:
@@ -130,4 +141,13 @@ class WebhookVerifier:
                 errors.append(str(exc))
             else:
                 return
-        raise WebhookRejected(errors[-1] if errors else "no secret")
+        stale = any(self._matches(payload, header, secret) for secret in self._secrets)
+        raise WebhookRejected(errors[-1], "stale_timestamp" if stale else "bad_signature")
+
+    @staticmethod
+    def _matches(payload: str, header: str, secret: str) -> bool:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
+        except stripe.SignatureVerificationError:
+            return False
+        return True

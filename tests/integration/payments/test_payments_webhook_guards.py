@@ -172,4 +172,4 @@ async def test_health_readiness_and_metrics(harness: Harness) -> None:
 
     assert (health.status_code, ready.status_code) == (200, 200)
     assert ready.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
-    assert 'payments_webhook_rejected_total{reason="signature"} 1.0' in metrics.text
+    assert 'payments_webhook_rejected_total{reason="missing_signature"} 1.0' in metrics.text

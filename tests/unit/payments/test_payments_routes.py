@@ -54,6 +54,13 @@ async def test_a_checkout_after_stripe_was_unreachable_replays_the_same_key(clie
 
     assert (failed.status_code, retried.status_code) == (502, 201)
     assert fake_stripe(deps).calls == [f"paybus-checkout-{order['id']}-1"] * 2
+    timed = {
+        outcome: deps.metrics.registry.get_sample_value(
+            "payments_checkout_duration_seconds_count", {"outcome": outcome}
+        )
+        for outcome in ("stripe_error", "created", "reused")
+    }
+    assert timed == {"stripe_error": 1.0, "created": 1.0, "reused": 0.0}
 
 
 async def test_a_refused_replay_gets_one_fresh_attempt(client, deps) -> None:  # type: ignore[no-untyped-def]

@@ -141,3 +141,41 @@ async def test_a_signed_body_that_is_not_utf8_answers_400(client, deps) -> None:
     response = await post(client, body, "t=1,v1=00")
 
     assert response.status_code == 400
+
+
+def _metric(deps: Deps, name: str, **labels: str) -> float:
+    return deps.metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+async def test_each_rejection_is_counted_by_its_reason_and_nothing_else_is_counted_verified(  # type: ignore[no-untyped-def]
+    client, deps
+) -> None:
+    body, now = an_event(), int(time.time())
+    attempts = {
+        "missing_signature": (body, None),
+        "bad_signature": (body, signature_header("whsec_other", body, now)),
+        "stale_timestamp": (body, signature_header(SECRET, body, now - 400)),
+        "bad_body": (b'{"id": "\xff"}', "t=1,v1=00"),
+    }
+    for reason, (content, header) in attempts.items():
+        assert (await post(client, content, header)).status_code == 400, reason
+    not_an_event = '{"object": "charge"}'
+    assert (await post(client, not_an_event, signature_header(SECRET, not_an_event))).status_code == 400
+
+    rejected = {r: _metric(deps, "payments_webhook_rejected_total", reason=r) for r in attempts}
+    assert rejected == {"missing_signature": 1, "bad_signature": 1, "stale_timestamp": 1, "bad_body": 2}
+    assert _metric(deps, "payments_webhook_verified_total") == 1  # the signed body that is no event
+
+
+async def test_a_redelivered_event_is_verified_again_and_counted_as_a_duplicate_not_an_event(  # type: ignore[no-untyped-def]
+    client, deps
+) -> None:
+    body = an_event()
+
+    for _ in range(3):
+        assert (await post(client, body, signature_header(SECRET, body))).status_code == 200
+
+    assert _metric(deps, "payments_webhook_verified_total") == 3
+    kind = "checkout.session.completed"
+    assert _metric(deps, "payments_webhook_events_total", type=kind, note="unknown_session") == 1
+    assert _metric(deps, "payments_webhook_duplicates_total", type=kind) == 2

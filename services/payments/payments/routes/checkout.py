@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Response, status
@@ -57,26 +58,31 @@ class SessionPublic(BaseModel):
 )
 async def create_checkout_session(body: CheckoutCreate, response: Response, deps: DepsDep) -> CheckoutPublic:
     """Create a Checkout Session for the order as orders states it (201), or return its open one (200)."""
+    started = time.perf_counter()
+
+    def observe(outcome: str) -> None:
+        deps.metrics.checkout_seconds.labels(outcome).observe(time.perf_counter() - started)
+
     try:
         result = await services.start_checkout(body.order_id, deps)
     except UnknownOrder as exc:
-        deps.metrics.checkouts.labels("unknown_order").inc()
+        observe("unknown_order")
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except OrdersUnavailable as exc:
-        deps.metrics.checkouts.labels("orders_unavailable").inc()
+        observe("orders_unavailable")
         log.error("checkout for order %s: %s", body.order_id, exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "orders service unavailable") from None
     except NotPayable as exc:
-        deps.metrics.checkouts.labels("not_payable").inc()
+        observe("not_payable")
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except InconsistentOrder as exc:
-        deps.metrics.checkouts.labels("invalid").inc()
+        observe("invalid")
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except (StripeRefused, StripeUnavailable) as exc:
-        deps.metrics.checkouts.labels("stripe_error").inc()
+        observe("stripe_error")
         log.error("checkout for order %s failed at Stripe: %s", body.order_id, exc)
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"Stripe: {exc}") from None
-    deps.metrics.checkouts.labels("created" if result.created else "reused").inc()
+    observe("created" if result.created else "reused")
     if not result.created:
         response.status_code = status.HTTP_200_OK
     assert result.session.session_id is not None

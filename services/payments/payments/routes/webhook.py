@@ -62,11 +62,12 @@ async def receive_webhook(request: Request, deps: DepsDep) -> WebhookReceived:
     try:
         deps.verifier.verify(body, request.headers.get("stripe-signature"))
     except WebhookRejected as exc:
-        raise _reject(deps, status.HTTP_400_BAD_REQUEST, "signature", f"invalid signature: {exc}") from None
+        raise _reject(deps, status.HTTP_400_BAD_REQUEST, exc.reason, f"invalid signature: {exc}") from None
+    deps.metrics.webhook_verified.inc()
     try:
         event = parse_event(body)
     except InvalidEvent as exc:
-        raise _reject(deps, status.HTTP_400_BAD_REQUEST, "not_an_event", str(exc)) from None
+        raise _reject(deps, status.HTTP_400_BAD_REQUEST, "bad_body", str(exc)) from None
     try:
         note = await services.record_stripe_event(body, event, deps)
     except StripeUnavailable as exc:  # Stripe redelivers later; nothing was stored

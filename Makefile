@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install browser run test test-unit lint fmt bench chaos up down clean
+.PHONY: help install browser promtool run test test-unit lint fmt bench chaos up down clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,10 +19,14 @@ browser: ## Debian's Chromium for the browser tests (Playwright drives it; no br
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+promtool: ## Debian's Prometheus (promtool and the server) for the alert-rule and dashboard tests
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
 run: install ## start the whole system (and the dev stand-ins) and print the URLs
 	$(UV) run --frozen python tools/run.py
 
-test: install browser ## the whole suite against a real RabbitMQ and PostgreSQL
+test: install browser promtool ## the whole suite against a real RabbitMQ and PostgreSQL
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 test-unit: install ## unit tests only: no network

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from messaging.broker import Broker
 from messaging.observe import ParkReason, Settled
 from messaging.outbox import Relay
+from messaging.topology import producer_of
 
 HANDLER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _BROKER = (  # Stats field, metric name (Prometheus adds _total), help
@@ -98,6 +99,7 @@ class ConsumerMetrics:
 class _Process(Collector):
     broker: Broker
     relay: Relay | None
+    types: tuple[str, ...] = ()  # the event types this relay publishes: their series exist from the start
     unsent: int = 0
     lag: float = 0.0
 
@@ -113,7 +115,8 @@ class _Process(Collector):
         published = CounterMetricFamily(
             "paybus_outbox_published", "Outbox rows published and marked sent, by type", labels=["type"]
         )
-        for kind, count in sorted(self.relay.stats.by_type.items()):
+        counts = {**dict.fromkeys(self.types, 0), **self.relay.stats.by_type}
+        for kind, count in sorted(counts.items()):
             published.add_metric([kind], float(count))
         yield published
         for field, name, text in _RELAY:
@@ -129,15 +132,17 @@ class _Process(Collector):
 
 
 def messaging_metrics(
-    broker: Broker, relay: Relay | None = None, *, queues: Iterable[str] = ()
+    broker: Broker, relay: Relay | None = None, *, queues: Iterable[str] = (), service: str | None = None
 ) -> tuple[CollectorRegistry, Callable[[], Awaitable[None]]]:
     """A registry with the worker's messaging figures, and what to run before each scrape.
 
-    Installs the consumer metrics as `broker.observer`; `queues` (the consumed ones) get their series
-    at zero from the start.
+    Installs the consumer metrics as `broker.observer`. The consumed `queues`, and the events that
+    `service` publishes through the relay, get their series at zero from the start: a counter that
+    appears at 1 hides its first increase from Prometheus's rate() and increase().
     """
     registry = CollectorRegistry(auto_describe=True)
-    collector = _Process(broker, relay)
+    types = tuple(sorted(e.routing_key for e in broker.topology.routes if producer_of(e) == service))
+    collector = _Process(broker, relay, types)
     registry.register(collector)
     broker.observer = ConsumerMetrics(registry, queues)
     return registry, collector.refresh

@@ -38,7 +38,7 @@ def open_worker(
             ]
             relay = Relay(runtime.pool, runtime.broker)
             queues = [c.queue_name for c in consumers]
-            registry, refresh = messaging_metrics(runtime.broker, relay, queues=queues)
+            registry, refresh = messaging_metrics(runtime.broker, relay, queues=queues, service="orders")
             yield WorkerParts(
                 consumers=consumers,
                 tasks={"relay": relay.run},

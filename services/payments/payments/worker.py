@@ -30,7 +30,7 @@ def open_worker(
         try:
             if settings.amqp_declare_topology:
                 await resources.broker.declare()
-            registry, refresh = messaging_metrics(resources.broker, relay)
+            registry, refresh = messaging_metrics(resources.broker, relay, service="payments")
             yield WorkerParts(
                 tasks={"relay": relay.run},
                 checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},

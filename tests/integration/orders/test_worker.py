@@ -110,6 +110,9 @@ async def test_the_worker_serves_health_readiness_and_metrics_on_its_own_port(
             assert f'\npaybus_messages_{figure}_total{{queue="{prefix}{queue}"}} 0.0' in metrics.text
         assert f'paybus_messages_parked_total{{queue="{prefix}{queue}",reason="failed"}} 0.0' in metrics.text
     assert "\npaybus_messages_published_total " in metrics.text  # the broker's figures, read at the scrape
+    for kind in ("order.created", "order.paid", "order.canceled", "order.refunded"):  # orders' events
+        assert f'\npaybus_outbox_published_total{{type="{kind}"}} 0.0' in metrics.text
+    assert 'paybus_outbox_published_total{type="payment.succeeded"}' not in metrics.text
     assert "\npaybus_outbox_unsent 0.0" in metrics.text
     assert "\npaybus_outbox_lag_seconds 0.0" in metrics.text
     assert "\npaybus_broker_ready 1.0" in metrics.text

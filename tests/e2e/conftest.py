@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from chaos.system import load_run
-from tests.conftest import Postgres, Rabbit
+from tests.support.servers import Postgres, Rabbit
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

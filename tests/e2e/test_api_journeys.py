@@ -6,7 +6,8 @@ import httpx
 import pytest
 import stripe
 
-from tests.conftest import eventually, random_ref
+from tests.support.ids import random_ref
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

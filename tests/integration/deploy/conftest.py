@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from messaging import definitions
 from messaging.broker import Broker, connect
-from tests.conftest import Rabbit
+from tests.support.servers import Rabbit
 
 Connect = Callable[[str], Awaitable[Broker]]
 

@@ -19,8 +19,8 @@ from messaging.events.orders import OrderPaid
 from messaging.events.payments import PaymentSucceeded
 from messaging.management import Management
 from messaging.topology import TOPOLOGY, delay_routing_key
-from tests.conftest import eventually
 from tests.integration.deploy.conftest import import_definitions
+from tests.support.waiting import eventually
 
 
 def payment() -> Envelope[PaymentSucceeded]:

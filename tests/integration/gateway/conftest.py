@@ -14,7 +14,7 @@ import pytest
 from gateway.main import create_app
 from gateway.settings import Settings
 from stripe_sim.testing import serving
-from tests.unit.gateway.fake_services import FakeServices
+from tests.support.http_services import FakeServices
 
 TIMEOUT = 0.5  # the gateway's upstream timeouts here: the hanging service trips them quickly
 

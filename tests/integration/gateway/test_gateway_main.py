@@ -7,8 +7,8 @@ import sys
 
 import httpx
 
-from tests.conftest import eventually
 from tests.integration.gateway.conftest import free_socket
+from tests.support.waiting import eventually
 
 
 async def _answers(url: str) -> bool:

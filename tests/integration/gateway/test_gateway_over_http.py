@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from tests.integration.gateway.conftest import SERVICE_TOKEN, dead_url, serving_gateway, settings_for
-from tests.unit.gateway.html_check import check_page
+from tests.support.html import check_page
 
 
 async def test_an_order_is_created_paid_for_and_followed_until_paid(gateway, fakes):

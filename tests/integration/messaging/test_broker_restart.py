@@ -15,7 +15,7 @@ from chaos.servers import RabbitCluster, rabbit_available, rabbit_cluster
 from messaging.broker import connect
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, QueueType, Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from ._model import Collector, ThingHappened
 

@@ -6,7 +6,7 @@ from messaging import dlq
 from messaging.broker import Permanent
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from ._model import ThingHappened
 

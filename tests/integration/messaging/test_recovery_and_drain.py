@@ -6,7 +6,7 @@ import asyncio
 
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from ._model import Collector, ThingHappened
 

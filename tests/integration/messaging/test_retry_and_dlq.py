@@ -10,7 +10,7 @@ from typing import ClassVar
 from messaging import dlq
 from messaging.event import Envelope, Event
 from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from ._model import Collector, ThingHappened
 

@@ -8,7 +8,7 @@ from messaging._wire import meta_of
 from messaging.broker import PublishFailed, Unroutable
 from messaging.event import Envelope
 from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from ._model import Collector, JobRequested, ThingAudited, ThingHappened
 

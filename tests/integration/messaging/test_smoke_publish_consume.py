@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from messaging.event import Envelope, Event
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 
 class SmokeHappened(Event):

@@ -20,8 +20,8 @@ from messaging.topology import BROADCAST, NOTIFIER_ORDERS, NOTIFIER_PAYMENTS, OR
 from notifier.settings import Settings
 from notifier.worker import Running, open_worker
 from runtime.testing import RunningWorker, start_worker
-from tests.conftest import Postgres, Rabbit, eventually
-from tests.integration.messaging.conftest import make_broker  # noqa: F401 - fixture reuse
+from tests.support.servers import Postgres, Rabbit
+from tests.support.waiting import eventually
 
 RETRY_DELAYS = (0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0)  # about 6 s of retries before the DLQ
 TEST_TOPOLOGY = Topology(
@@ -100,7 +100,7 @@ async def mailbox() -> AsyncIterator[RunningMailbox]:
 
 
 @pytest_asyncio.fixture
-async def start_stand(rabbit, postgres, prefix, make_broker) -> AsyncIterator[StandFactory]:  # noqa: F811
+async def start_stand(rabbit, postgres, prefix, make_broker) -> AsyncIterator[StandFactory]:
     started: list[RunningWorker] = []
 
     async def start(smtp_port: int, **overrides: Any) -> Stand:

@@ -8,7 +8,7 @@ import httpx
 
 from notifier.main import create_app, real_deps_lifespan
 from notifier.settings import Settings
-from tests.unit.notifier.fakes import order_created
+from tests.support.events import order_created
 
 from .conftest import settings_for
 

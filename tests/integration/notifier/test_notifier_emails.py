@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from messaging.events.orders import OrderCanceled, OrderPaymentFailed
 from messaging.events.payments import PaymentRefunded
-from tests.unit.notifier.fakes import order_created, order_event, paid, payment
+from tests.support.events import order_created, order_event, paid, payment
 
 from .conftest import to
 

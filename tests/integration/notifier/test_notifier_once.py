@@ -8,8 +8,8 @@ from collections import Counter
 from messaging import dlq
 from messaging.events.orders import OrderRefunded
 from messaging.events.payments import PaymentRefunded
-from tests.conftest import eventually
-from tests.unit.notifier.fakes import order_created, paid, payment
+from tests.support.events import order_created, paid, payment
+from tests.support.waiting import eventually
 
 from .conftest import to
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.unit.notifier.fakes import order_created, paid
+from tests.support.events import order_created, paid
 
 from .conftest import to
 

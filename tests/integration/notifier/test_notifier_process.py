@@ -11,8 +11,8 @@ import sys
 import httpx
 
 from messaging.topology import TOPOLOGY
-from tests.conftest import eventually
-from tests.unit.notifier.fakes import order_created
+from tests.support.events import order_created
+from tests.support.waiting import eventually
 
 from .conftest import settings_for, to
 

@@ -14,8 +14,8 @@ from messaging import dlq
 from notifier import domain
 from notifier.mailer import Outgoing, PermanentMailError, SmtpMailer, TransientMailError
 from notifier.render import Composer
-from tests.conftest import eventually
-from tests.unit.notifier.fakes import order_created
+from tests.support.events import order_created
+from tests.support.waiting import eventually
 
 from .conftest import to
 
@@ -143,7 +143,7 @@ async def test_a_refused_recipient_leaves_the_session_usable(mailbox) -> None:
 
 
 async def test_a_non_ascii_address_goes_through_with_smtputf8(mailbox) -> None:
-    from tests.unit.notifier.fakes import order_created as created
+    from tests.support.events import order_created as created
 
     order = created("zoë@exämple.com").data
     mail = domain.confirmation(

@@ -11,8 +11,8 @@ from orders import services
 from orders.deps import Runtime
 from orders.handlers import PAYMENT_HANDLERS, on_payment_refunded, on_payment_succeeded
 from orders.settings import Settings
-from tests.conftest import eventually
-from tests.unit.orders.events import payment_event
+from tests.support.events import payment_event
+from tests.support.waiting import eventually
 
 from .conftest import TEST_TOPOLOGY, publish_payment
 

@@ -8,8 +8,8 @@ from orders import services
 from orders.deps import Runtime
 from orders.main import create_app
 from orders.settings import Settings
-from tests.conftest import eventually
-from tests.unit.orders.events import payment_event
+from tests.support.events import payment_event
+from tests.support.waiting import eventually
 
 from .conftest import AUTH, publish_payment
 

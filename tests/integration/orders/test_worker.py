@@ -10,8 +10,8 @@ import httpx
 from orders import services
 from orders.deps import Runtime
 from orders.settings import Settings
-from tests.conftest import eventually
-from tests.unit.orders.events import payment_event
+from tests.support.events import payment_event
+from tests.support.waiting import eventually
 
 from .conftest import Listener, publish_payment
 

@@ -15,7 +15,6 @@ from messaging.event import Envelope, Event
 from messaging.inbox import Inbox
 from messaging.migrations import LIBRARY, migrate
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
-from tests.integration.messaging.conftest import make_broker  # noqa: F401 - fixture reuse
 
 OB = Exchange("ob.events", ExchangeType.TOPIC)
 EFFECTS = Queue("ob.effects", binds=(Binding(OB, "ob.#"),), retry_delays=(0.2, 0.4), scheduled=True)

@@ -10,7 +10,7 @@ import asyncpg
 from messaging.event import Envelope
 from messaging.inbox import PgClaims, prune_inbox
 from messaging.migrations import LIBRARY, migrate, prepare_database
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 

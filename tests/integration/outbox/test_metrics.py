@@ -8,7 +8,7 @@ from messaging.broker import Permanent
 from messaging.event import Envelope
 from messaging.outbox import Relay, add_to_outbox
 from runtime.messaging_metrics import messaging_metrics
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 

@@ -9,7 +9,7 @@ import pytest
 from messaging.event import Envelope
 from messaging.outbox import Relay, add_to_outbox, outbox_lag
 from messaging.topology import Topology
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from .conftest import EFFECTS, OB, TOPOLOGY, PaymentNoted
 

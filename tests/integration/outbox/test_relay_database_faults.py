@@ -11,7 +11,7 @@ import pytest
 from messaging.db import unavailable
 from messaging.event import Envelope
 from messaging.outbox import Relay, add_to_outbox
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 

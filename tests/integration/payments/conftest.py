@@ -32,8 +32,7 @@ from payments.settings import Settings
 from stripe_sim.settings import Settings as SimSettings
 from stripe_sim.testing import RunningSim, bind_free_port, running_sim, serving
 from stripe_sim.webhooks import signature_header
-from tests.conftest import eventually
-from tests.integration.messaging.conftest import make_broker  # noqa: F401 - fixture reuse
+from tests.support.waiting import eventually
 
 SECRET = "whsec_payments_test"
 SERVICE_TOKEN = "payments-integration-token"
@@ -212,7 +211,7 @@ def _via_gateway(app: Any) -> Any:
 
 
 @pytest_asyncio.fixture
-async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harness]:  # noqa: F811
+async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harness]:
     sock = bind_free_port()
     app_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     database_url = postgres.dsn(f"{postgres.prefix}_{uuid.uuid4().hex[:8]}")

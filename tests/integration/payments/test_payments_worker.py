@@ -15,7 +15,7 @@ from messaging.settings import service_database_dsn
 from payments.settings import Settings
 from payments.worker import open_worker
 from runtime.testing import start_worker
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 from .conftest import TEST_TOPOLOGY, TOPIC_QUEUE
 

@@ -11,7 +11,7 @@ import pytest_asyncio
 from fastapi import FastAPI, Request
 
 from runtime.http import InLoopServer, config, install_limits
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 READ_TIMEOUT = 0.3
 

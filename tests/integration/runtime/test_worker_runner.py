@@ -18,7 +18,7 @@ from messaging.db import create_pool
 from runtime import Backoff, WorkerParts
 from runtime.resources import broker_check, database_check
 from runtime.testing import start_worker
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 
 class FakeConsumer:

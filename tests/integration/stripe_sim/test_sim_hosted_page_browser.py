@@ -15,7 +15,7 @@ import stripe
 from playwright.async_api import Browser, async_playwright, expect
 
 from stripe_sim.testing import RunningSim
-from tests.conftest import REQUIRE
+from tests.support.servers import REQUIRE
 
 from .conftest import SDK_HTTPX_DATA_WARNING, session_params
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.unit.deploy._spec import DEPLOY, IMAGE, PROCESSES, ROOT, compose, dev_users, password_matches
+from tests.support.deploy import DEPLOY, IMAGE, PROCESSES, ROOT, compose, dev_users, password_matches
 
 SERVICES = compose()["services"]
 

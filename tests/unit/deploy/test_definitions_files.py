@@ -10,7 +10,7 @@ import pytest
 from messaging import definitions
 from messaging.__main__ import main, password_variable
 from messaging.topology import TOPOLOGY
-from tests.unit.deploy._spec import DEPLOY, load_json, password_matches
+from tests.support.deploy import DEPLOY, load_json, password_matches
 
 RABBITMQ = DEPLOY / "rabbitmq"
 REGENERATE = "regenerate: python -m messaging topology export --vhost / [--dev-passwords] -o FILE"

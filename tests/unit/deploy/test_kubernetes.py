@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 
 from messaging.topology import TOPOLOGY
-from tests.unit.deploy._spec import (
+from tests.support.deploy import (
     ENV,
     IMAGE,
     OPERATOR_SECRETS,

@@ -7,15 +7,7 @@ import pytest
 
 from gateway.deps import Deps
 from gateway.main import create_app
-from gateway.settings import Settings
-from tests.unit.gateway.fakes import InMemoryUpstreams
-
-BASE = "http://gateway.test"
-BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-
-
-def gateway_settings(**overrides: object) -> Settings:
-    return Settings(_env_file=None, **overrides)  # type: ignore[arg-type]
+from tests.support.gateway import BASE, InMemoryUpstreams, gateway_settings
 
 
 @pytest.fixture

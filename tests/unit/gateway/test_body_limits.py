@@ -83,7 +83,7 @@ async def test_a_client_gone_mid_body_is_logged_at_info_and_counted_as_499_not_5
 
     from gateway.deps import Deps
     from gateway.main import create_app
-    from tests.unit.gateway.conftest import gateway_settings
+    from tests.support.gateway import gateway_settings
 
     caplog.set_level(logging.INFO)
     app = create_app(gateway_settings(), deps=Deps(upstreams=upstreams))

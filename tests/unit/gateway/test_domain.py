@@ -7,7 +7,7 @@ from pydantic import JsonValue
 
 from gateway import domain
 from gateway.schemas import OrderCreate, OrderItemCreate, Product
-from tests.unit.gateway.fakes import InMemoryUpstreams
+from tests.support.gateway import InMemoryUpstreams
 
 PRODUCTS = [
     Product(id="a", name="A", price=1, currency="eur"),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.gateway.html_check import check_page
+from tests.support.html import check_page
 
 GOOD = """<!doctype html><html lang="en"><head><title>t</title></head><body>
 <a href="#main">Skip</a><main id="main"><h1>Shop</h1>

@@ -12,8 +12,8 @@ from gateway.metrics import Metrics
 from gateway.schemas import OrderCreate, OrderItemCreate
 from gateway.upstreams import BadUpstreamResponse, InvalidOrder, NotPayable
 from runtime import requests
-from tests.unit.gateway.conftest import gateway_settings
-from tests.unit.gateway.fake_services import FakeServices
+from tests.support.gateway import gateway_settings
+from tests.support.http_services import FakeServices
 
 URLS = {
     "orders": "http://orders.test",

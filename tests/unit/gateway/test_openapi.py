@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from gateway.deps import Deps
 from gateway.main import create_app
-from tests.unit.gateway.conftest import gateway_settings
-from tests.unit.gateway.fakes import InMemoryUpstreams
-from tests.unit.openapi_check import SETTINGS, check, schema_of
+from tests.support.gateway import InMemoryUpstreams, gateway_settings
+from tests.support.openapi import SETTINGS, check, schema_of
 
 _upstreams = InMemoryUpstreams()
 schema = schema_of(create_app(gateway_settings(order_rate_limit=10**6), deps=Deps(upstreams=_upstreams)))

@@ -9,8 +9,7 @@ import pytest
 
 from gateway.deps import Deps
 from gateway.main import create_app
-from tests.unit.gateway.conftest import BASE, BROWSER, gateway_settings
-from tests.unit.gateway.fakes import InMemoryUpstreams
+from tests.support.gateway import BASE, BROWSER, InMemoryUpstreams, gateway_settings
 
 ORDER = {"email": "ada@example.com", "items": [{"product_id": "blue-mug", "quantity": 1}]}
 Client = Callable[[str], httpx.AsyncClient]

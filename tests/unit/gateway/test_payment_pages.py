@@ -8,9 +8,8 @@ import pytest
 
 from gateway.schemas import Order, OrderLine, SessionStatus
 from gateway.upstreams import UpstreamUnavailable
-from tests.unit.gateway.conftest import BROWSER
-from tests.unit.gateway.fakes import InMemoryUpstreams
-from tests.unit.gateway.html_check import check_page
+from tests.support.gateway import BROWSER, InMemoryUpstreams
+from tests.support.html import check_page
 
 LINES = [OrderLine(product_id="blue-mug", name="Blue mug", quantity=1, unit_price=1500, line_total=1500)]
 

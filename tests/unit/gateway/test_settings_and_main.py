@@ -3,7 +3,7 @@
 import pytest
 
 from gateway.__main__ import main
-from tests.unit.gateway.conftest import gateway_settings
+from tests.support.gateway import gateway_settings
 
 
 def test_upstream_urls_and_public_url_follow_the_ports(monkeypatch):

@@ -3,8 +3,8 @@
 import uuid
 
 from gateway.schemas import OrderLine, Product
-from tests.unit.gateway.conftest import BROWSER
-from tests.unit.gateway.html_check import check_page
+from tests.support.gateway import BROWSER
+from tests.support.html import check_page
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from gateway.upstreams import BadUpstreamResponse, UpstreamTimeout, UpstreamUnavailable
-from tests.unit.gateway.conftest import BROWSER
+from tests.support.gateway import BROWSER
 
 FAILURES = [
     (BadUpstreamResponse("orders", "orders answered 500"), 502, "bad_upstream_response"),

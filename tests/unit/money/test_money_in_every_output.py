@@ -23,9 +23,8 @@ from notifier import domain
 from notifier.domain import Order, Payment
 from notifier.invoice import build_invoice
 from notifier.render import Composer
-from tests.unit.gateway.conftest import gateway_settings
-from tests.unit.gateway.fakes import InMemoryUpstreams
-from tests.unit.notifier.fakes import parsed
+from tests.support.gateway import InMemoryUpstreams, gateway_settings
+from tests.support.notifier import parsed
 
 NAME = "Crème brûlée Ærø Łódź Ωμέγα"
 CUSTOMER = "zoë.señor@example.com"

@@ -15,8 +15,8 @@ from notifier.domain import EmailState, OrderNotKnown
 from notifier.handlers import HANDLERS
 from notifier.mailer import PermanentMailError, TransientMailError
 from notifier.services import SendInProgress
-
-from .fakes import make_deps, order_created, order_event, paid, payment
+from tests.support.events import order_created, order_event, paid, payment
+from tests.support.notifier import make_deps
 
 BUS = InMemoryBroker()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from notifier.domain import EmailState
 from notifier.handlers import HANDLERS
-
-from .fakes import make_deps, order_created, paid
+from tests.support.events import order_created, paid
+from tests.support.notifier import make_deps
 
 
 def held_count(deps) -> float:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from notifier import domain
 from notifier.domain import Order, Payment
 from notifier.invoice import build_invoice
 from notifier.render import Composer
-from tests.unit.notifier.fakes import parsed
+from tests.support.notifier import parsed
 
 ORDER = Order(
     uuid.UUID("12345678-1234-5678-1234-567812345678"),

@@ -12,8 +12,7 @@ import pytest
 from messaging.events.orders import OrderStatus
 from orders import domain
 from orders.domain import InvalidOrder, Order, Outcome, Payment, Session
-
-from .fakes import CATALOGUE, T0
+from tests.support.orders import CATALOGUE, T0
 
 CATALOGUE_BY_ID = {p.id: p for p in CATALOGUE}
 AT = T0 + timedelta(minutes=5)

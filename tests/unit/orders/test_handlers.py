@@ -10,9 +10,8 @@ from messaging.events.orders import OrderCreated, OrderPaid
 from orders import services
 from orders.handlers import HANDLERS, OrderNotFound
 from orders.messages import PaymentDeadlineReached
-
-from .events import payment_event
-from .fakes import Clock, Store, make_deps, snapshot
+from tests.support.events import payment_event
+from tests.support.orders import Clock, Store, make_deps, snapshot
 
 
 async def test_placing_an_order_queues_order_created_and_a_deadline_check_correlated_by_order_id() -> None:

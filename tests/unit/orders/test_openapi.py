@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from orders.main import create_app
 from orders.settings import Settings
-from tests.unit.openapi_check import SETTINGS, check, schema_of
-
-from .fakes import Store, make_deps
+from tests.support.openapi import SETTINGS, check, schema_of
+from tests.support.orders import Store, make_deps
 
 TOKEN = "orders-openapi-token"
 schema = schema_of(create_app(Settings(service_token=TOKEN), deps=make_deps(Store())))

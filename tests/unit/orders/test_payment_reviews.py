@@ -21,9 +21,8 @@ from orders.domain import Payment
 from orders.handlers import HANDLERS
 from orders.main import create_app
 from orders.settings import Settings
-
-from .events import payment_event
-from .fakes import CATALOGUE, T0, Store, make_deps
+from tests.support.events import payment_event
+from tests.support.orders import CATALOGUE, T0, Store, make_deps
 
 TOKEN = "orders-review-token"
 CATALOGUE_BY_ID = {p.id: p for p in CATALOGUE}

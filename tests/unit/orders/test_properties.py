@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from orders import services
 from orders.handlers import HANDLERS
-
-from .events import KINDS, payment_event
-from .fakes import Store, make_deps
+from tests.support.events import KINDS, payment_event
+from tests.support.orders import Store, make_deps
 
 # A delivery: (kind, redeliver): redeliver=True repeats an earlier message of that kind with the same
 # message id (AMQP redelivery, absorbed by the inbox); False sends a fresh message with the same facts

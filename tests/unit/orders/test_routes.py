@@ -11,8 +11,7 @@ import pytest_asyncio
 
 from orders.main import create_app
 from orders.settings import Settings
-
-from .fakes import Store, make_deps, snapshot
+from tests.support.orders import Store, make_deps, snapshot
 
 TOKEN = "orders-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -9,8 +9,7 @@ import pytest
 
 from payments.deps import Deps
 from payments.main import create_app
-
-from .fakes import SERVICE_TOKEN, make_deps
+from tests.support.payments import SERVICE_TOKEN, make_deps
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ import pytest
 from payments import domain
 from payments.domain import SessionStatus
 from payments.orders_client import HttpOrders, OrdersUnavailable
-
-from .fakes import fake_orders, fake_stripe, store
+from tests.support.payments import fake_orders, fake_stripe, store
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from payments.main import create_app
-from tests.unit.openapi_check import SETTINGS, check, schema_of
-
-from .fakes import SERVICE_TOKEN, make_deps
+from tests.support.openapi import SETTINGS, check, schema_of
+from tests.support.payments import SERVICE_TOKEN, make_deps
 
 _deps = make_deps()
 schema = schema_of(create_app(_deps.settings, _deps))

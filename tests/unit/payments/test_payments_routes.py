@@ -13,8 +13,7 @@ import httpx
 from payments.deps import Deps
 from payments.stripe_gateway import RemoteSession, StripeRefused, StripeUnavailable
 from stripe_sim.webhooks import signature_header
-
-from .fakes import SECRET, fake_orders, fake_stripe, store
+from tests.support.payments import SECRET, fake_orders, fake_stripe, store
 
 
 def an_order(**overrides: Any) -> dict[str, Any]:

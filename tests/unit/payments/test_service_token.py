@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 
 from payments.main import create_app
-
-from .fakes import make_deps
+from tests.support.payments import make_deps
 
 
 async def test_checkout_and_webhook_want_the_service_token_and_health_does_not() -> None:

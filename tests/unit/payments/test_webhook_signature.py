@@ -15,8 +15,7 @@ import pytest
 from payments.deps import Deps
 from payments.main import create_app
 from stripe_sim.webhooks import signature_header
-
-from .fakes import SECRET, SERVICE_TOKEN, InMemoryStore, make_deps
+from tests.support.payments import SECRET, SERVICE_TOKEN, InMemoryStore, make_deps
 
 
 def an_event() -> str:

@@ -24,9 +24,9 @@ from notifier.domain import OrderNotKnown
 from notifier.handlers import HANDLERS as NOTIFIER_HANDLERS
 from orders import services
 from orders.handlers import HANDLERS as ORDERS_HANDLERS
-from tests.unit.notifier import fakes as notifier_fakes
-from tests.unit.orders import fakes as orders_fakes
-from tests.unit.orders.events import payment_event
+from tests.support import notifier as notifier_fakes
+from tests.support import orders as orders_fakes
+from tests.support.events import payment_event
 
 KINDS = ("succeeded", "failed", "expired", "refunded", "partially_refunded", "deadline", "pending")
 BUS = InMemoryBroker()  # runs a handler as a consumer would (JSON round trip)

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from runtime.supervisor import Backoff, GaveUp, Supervisor
-from tests.conftest import eventually
+from tests.support.waiting import eventually
 
 QUICK = Backoff(initial=0.001, maximum=0.01, max_failures=3, window=60)
 

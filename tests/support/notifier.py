@@ -1,24 +1,20 @@
-"""In-memory fakes of the notifier's own ports (repository, mailer) and event builders."""
+"""In-memory fakes of the notifier's own ports (repository, mailer), and `parsed` as a mail client reads."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser, Parser
 from typing import Any
 from uuid import UUID
 
-from messaging.event import Envelope
-from messaging.events.orders import OrderCreated, OrderLine, OrderPaid, OrderStatus
-from messaging.events.payments import PaymentSucceeded
+from messaging.events.orders import OrderStatus
 from notifier.deps import Deps
 from notifier.domain import EmailState, Mail, Order
 from notifier.mailer import Outgoing
@@ -164,61 +160,3 @@ def make_deps(**overrides: Any) -> tuple[Deps, InMemoryRepository, FakeMailer]:
         **overrides,
     )
     return deps, repo, mailer
-
-
-LINES = (
-    OrderLine(product_id="p-mug", name="Mug <b>", quantity=2, unit_price=1250, line_total=2500),
-    OrderLine(product_id="p-book", name="Book & Co", quantity=1, unit_price=1999, line_total=1999),
-)
-
-
-def order_created(email: str = "bob@example.com", **overrides) -> Envelope[OrderCreated]:  # type: ignore[no-untyped-def]
-    lines = LINES
-    fields = {
-        "order_id": uuid.uuid4(),
-        "status": "pending",
-        "email": email,
-        "total": 4499,
-        "currency": "eur",
-        "lines": lines,
-        "payment_deadline": datetime.now(UTC) + timedelta(hours=1),
-    } | overrides
-    return Envelope.wrap(OrderCreated(**fields), correlation_id=f"corr-{fields['order_id']}")
-
-
-def order_event(model, created: Envelope[OrderCreated], status: str, **extra):  # type: ignore[no-untyped-def]
-    """orders' event after `created`: the order as it is then, as every order event carries it."""
-    data = created.data.model_dump(include={"order_id", "email", "total", "currency", "lines"})
-    return created.follow_up(model(**data, status=status, **extra))
-
-
-def payment(model, order_id: UUID, **overrides):  # type: ignore[no-untyped-def]
-    fields = {
-        "order_id": order_id,
-        "stripe_event_id": f"evt_{uuid.uuid4().hex[:12]}",
-        "checkout_session_id": "cs_test_1",
-        "payment_intent_id": "pi_test_1",
-        "amount": 4499,
-        "currency": "eur",
-    } | overrides
-    return Envelope.wrap(model(**fields), correlation_id=f"corr-{order_id}")
-
-
-def succeeded(order_id: UUID) -> Envelope[PaymentSucceeded]:
-    return payment(PaymentSucceeded, order_id)
-
-
-def paid(order_id: UUID, email: str = "bob@example.com", total: int = 4499) -> Envelope[OrderPaid]:
-    """orders' order.paid: what the receipt follows."""
-    event = OrderPaid(
-        order_id=order_id,
-        status="paid",
-        email=email,
-        total=total,
-        currency="eur",
-        lines=LINES,
-        checkout_session_id="cs_test_1",
-        payment_intent_id="pi_test_1",
-        paid_at=datetime.now(UTC),
-    )
-    return Envelope.wrap(event, correlation_id=f"corr-{order_id}")

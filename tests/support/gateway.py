@@ -1,4 +1,4 @@
-"""An in-memory Upstreams for the gateway's route tests: orders and payments in a few dicts."""
+"""An in-memory Upstreams for the gateway's route tests (orders and payments in a few dicts), its settings."""
 
 from __future__ import annotations
 
@@ -10,9 +10,18 @@ from uuid import UUID
 from pydantic import JsonValue
 
 from gateway.schemas import CheckoutSession, Order, OrderCreate, OrderLine, Product, SessionStatus
+from gateway.settings import Settings
 from gateway.upstreams import SERVICES, Check, Checkout, InvalidOrder, NotPayable, Reply, UpstreamError
 from messaging.events.orders import OrderStatus
 from runtime import requests
+
+BASE = "http://gateway.test"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def gateway_settings(**overrides: object) -> Settings:
+    return Settings(_env_file=None, **overrides)  # type: ignore[arg-type]
+
 
 PRODUCTS = [
     Product(id="blue-mug", name="Blue mug", description="Stoneware, 350 ml", price=1500, currency="eur"),

@@ -1,4 +1,4 @@
-"""Fixtures for the messaging tests: brokers on this run's vhost, cleaned up after each test."""
+"""Fixtures several integration packages share: brokers on this run's vhost, closed after each test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest_asyncio
 
 from messaging.broker import Broker, connect
 from messaging.topology import Topology
-from tests.conftest import Rabbit
+from tests.support.servers import Rabbit
 
 BrokerFactory = Callable[..., Awaitable[Broker]]
 

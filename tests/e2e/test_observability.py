@@ -18,7 +18,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import eventually, random_ref
+from tests.support.ids import random_ref
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from tests.unit.deploy._spec import DEPLOY, PROCESSES, compose
+from tests.support.deploy import DEPLOY, PROCESSES, compose
 
 PROMETHEUS = DEPLOY / "prometheus"
 GRAFANA = DEPLOY / "grafana"

@@ -29,8 +29,8 @@ run: install ## start the whole system (and the dev stand-ins) and print the URL
 test: install browser promtool ## the whole suite against a real RabbitMQ and PostgreSQL
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-test-unit: install ## unit tests only: no network
-	$(UV) run --frozen pytest tests/unit $(PYTEST_ARGS)
+test-unit: install ## unit tests only: no network (everything not marked integration)
+	$(UV) run --frozen pytest -m "not integration" $(PYTEST_ARGS)
 
 lint: install ## ruff, formatting, mypy --strict, import contracts, public events unbroken (AsyncAPI)
 	$(UV) run --frozen ruff check . && \

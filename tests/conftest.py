@@ -1,7 +1,8 @@
 """Session fixtures and hooks: a real RabbitMQ (a vhost of our own) and PostgreSQL (databases of our own).
 
 How the servers are found, and what happens when they are missing, is in tests/support/servers.py; every
-importable helper lives in tests/support.
+importable helper lives in tests/support. Tests outside tests/unit are marked `integration` here, so
+`pytest -m "not integration"` runs the unit tier.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -33,6 +35,9 @@ from tests.support.servers import (
 # Each test declares whole topologies under its own prefix: classic queues keep a shared broker fast
 # (quorum queues are the production default; tests that need quorum behaviour name QueueType.QUORUM).
 os.environ.setdefault("PAYBUS_QUEUE_TYPE", "classic")
+TESTS = Path(__file__).parent
+UNIT = TESTS / "unit"
+E2E = TESTS / "e2e"
 
 
 @pytest.fixture(scope="session")
@@ -126,3 +131,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 f"PAYBUS_REQUIRE_SERVICES=1 but {skipped} tests were skipped: failing the run"
             )
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here outside tests/unit needs servers: mark it `integration` (tests/e2e also `e2e`)."""
+    for item in items:
+        path = item.path
+        if path.is_relative_to(TESTS) and not path.is_relative_to(UNIT):
+            item.add_marker(pytest.mark.integration)
+        if path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)

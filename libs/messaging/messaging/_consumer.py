@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue, ConsumerTag
 
-from messaging import logcontext, observe
+from messaging import _tracing, logcontext, observe
 from messaging._trust import Admission
 from messaging._wire import Handler, Handlers, Meta, PublishFailed
 from messaging.db import unavailable
@@ -191,6 +191,7 @@ class Consumer(Generic[D]):
             }
         )
         observe.watching.set(self._broker.observer)  # Inbox.accept reports duplicates to it
+        _tracing.name_delivery(self._name, message, _attempt(message))
         self._active += 1
         self._idle.clear()
         try:
@@ -208,6 +209,7 @@ class Consumer(Generic[D]):
         if refusal is not None:  # forged or misrouted: never handled, parked for a person to see
             stats.refused += 1
             log.error("%s: message %s refused and parked: %s", self._name, message.message_id, refusal)
+            _tracing.delivery_failed("parked", f"refused: {refusal}")
             await self._park(message, f"refused: {refusal}", attempt=1, why="refused")
             return
         entry = self._handlers.get(message.type or "")
@@ -220,6 +222,7 @@ class Consumer(Generic[D]):
         try:
             envelope = parse(message.body, model)
         except InvalidMessage as exc:
+            _tracing.delivery_failed("parked", f"invalid body: {exc}", exc)
             await self._park(message, f"invalid body: {exc}", attempt=1, why="invalid")
             return
         started = time.perf_counter()
@@ -228,6 +231,7 @@ class Consumer(Generic[D]):
         except Permanent as exc:
             self._handled(started, ok=False)
             log.error("%s: message %s failed permanently, parked: %s", self._name, message.message_id, exc)
+            _tracing.delivery_failed("parked", f"{type(exc).__name__}: {exc}", exc)
             await self._park(
                 message, f"{type(exc).__name__}: {exc}", attempt=_attempt(message), why="permanent"
             )
@@ -278,6 +282,7 @@ class Consumer(Generic[D]):
     async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         attempt = _attempt(message)
         error = f"{type(exc).__name__}: {exc}"
+        _tracing.delivery_failed("parked" if attempt >= self._queue.max_attempts else "retry", error, exc)
         if attempt >= self._queue.max_attempts:
             log.error(
                 "%s: message %s failed %d times, parked: %s", self._name, message.message_id, attempt, error

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from messaging._tracing import captured, restored
 from messaging.broker import Broker, BrokerUnavailable
 from messaging.db import UNAVAILABLE, Conn, unavailable
 from messaging.event import Envelope
@@ -26,10 +27,12 @@ __all__ = ["Relay", "RelayStats", "add_to_outbox", "outbox_lag"]
 log = logging.getLogger(__name__)
 
 ADD_TO_OUTBOX = """
-INSERT INTO outbox (message_id, type, correlation_id, occurred_at, body, headers, target_queue, deliver_at)
-VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)"""
+INSERT INTO outbox
+    (message_id, type, correlation_id, occurred_at, body, headers, target_queue, deliver_at, trace_context)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb)"""
 CLAIM_BATCH = """
-SELECT seq, message_id, type, correlation_id, occurred_at, body, headers, target_queue, deliver_at, attempts
+SELECT seq, message_id, type, correlation_id, occurred_at, body, headers, target_queue, deliver_at, attempts,
+    trace_context
 FROM outbox WHERE sent_at IS NULL AND available_at <= now()
 ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"""
 MARK_SENT = """
@@ -58,7 +61,8 @@ async def add_to_outbox(
     """Write a message in the caller's transaction: published after commit, never after a rollback.
 
     Without `queue` it goes to the exchanges of its type's route; with `queue` straight into that
-    queue, after `delay` seconds when given (the queue must be scheduled).
+    queue, after `delay` seconds when given (the queue must be scheduled). The current trace context
+    goes with the row, so that the message continues the trace that wrote it.
     """
     deliver_at = datetime.now(UTC) + timedelta(seconds=delay) if delay > 0 else None
     await conn.execute(
@@ -71,6 +75,7 @@ async def add_to_outbox(
         json.dumps(dict(headers or {})),
         queue.name if queue else None,
         deliver_at,
+        captured(),
     )
 
 
@@ -141,6 +146,10 @@ class Relay:
         return len(sent)
 
     async def _publish(self, row: asyncpg.Record) -> None:
+        with restored(row["trace_context"]):  # each row in its own task (gather): its own context
+            await self._publish_row(row)
+
+    async def _publish_row(self, row: asyncpg.Record) -> None:
         meta = {
             "message_id": str(row["message_id"]),
             "type": row["type"],

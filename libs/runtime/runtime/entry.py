@@ -1,4 +1,4 @@
-"""runtime: `python -m <service> api|worker|...`: one entry point, logging configured once."""
+"""runtime: `python -m <service> api|worker|...`: one entry point, logging and tracing configured once."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from runtime import http
 from runtime.logs import configure_logging
 from runtime.settings import HTTP_KEEP_ALIVE, BaseServiceSettings
+from runtime.tracing import configure_tracing, instrument_api
 from runtime.worker import OpenWorker, run_worker
 
 S = TypeVar("S", bound=BaseServiceSettings)
@@ -36,7 +37,8 @@ def main(
     commands: Mapping[str, Command] | None = None,
     keep_alive: int = HTTP_KEEP_ALIVE,
 ) -> int:
-    """Parse the command, configure logging, read the settings, run the process; return its exit status."""
+    """Parse the command, configure logging and tracing, read the settings, run the process; return its
+    exit status."""
     parser = argparse.ArgumentParser(prog=f"python -m {service}")
     sub = parser.add_subparsers(dest="process", required=True, metavar="|".join(_names(worker, commands)))
     sub.add_parser("api", help=f"serve the {service} HTTP API")
@@ -46,6 +48,10 @@ def main(
         command.arguments(sub.add_parser(name, help=command.help))
     args = parser.parse_args(argv)
     configure_logging(service, args.process)
+    try:
+        provider = configure_tracing(service, args.process)
+    except ValueError as exc:  # a malformed OTEL_EXPORTER_OTLP_ENDPOINT: say so, start nothing
+        raise SystemExit(f"python -m {service}: {exc}") from None
     if args.process not in ("api", "worker"):
         return (commands or {})[args.process].run(args)
     config = settings()
@@ -53,7 +59,8 @@ def main(
     if args.process == "worker" and worker is not None:
         name = f"{service}-worker"
         return run_worker(worker(config), name=name, host=host, port=port, grace=config.worker_drain_grace)
-    http.serve_api(api(config), host, port, read_timeout=config.http_read_timeout, keep_alive=keep_alive)
+    app = instrument_api(api(config), provider)
+    http.serve_api(app, host, port, read_timeout=config.http_read_timeout, keep_alive=keep_alive)
     return 0
 
 

@@ -1,8 +1,9 @@
 """runtime: logging, configured once per process, the same way in every service.
 
-JSON lines (one object per record: time, level, service, process, logger, message, and, while a
-message is being handled, its message_id, correlation_id and event_type, while an HTTP request is
-served, its request_id) for log collectors; plain
+JSON lines (one object per record: time, level, service, process, logger, message, the current
+span's trace_id and span_id (runtime/tracing.py), and, while a message is being handled, its
+message_id, correlation_id and event_type, while an HTTP request is served, its request_id) for log
+collectors; plain
 text when a person reads them in a terminal (handlers name the message there themselves).
 `LOG_FORMAT=json|text` overrides the choice (`make run` asks for text when its output is a terminal).
 """
@@ -14,6 +15,8 @@ import logging
 import os
 import sys
 from datetime import UTC, datetime
+
+from opentelemetry import trace
 
 from messaging import logcontext
 from runtime import requests
@@ -34,6 +37,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:  # the same ids the trace viewer shows: from a log line to its trace
+            line["trace_id"] = trace.format_trace_id(span.trace_id)
+            line["span_id"] = trace.format_span_id(span.span_id)
         delivery = logcontext.current.get()
         if delivery:
             line.update(delivery)

@@ -9,6 +9,14 @@ from fastapi import FastAPI
 
 from runtime.entry import Command, main
 from runtime.settings import BaseServiceSettings
+from tests.support.tracing import uninstrument
+
+
+@pytest.fixture(autouse=True)
+def _untraced_after() -> object:
+    """main() instruments aio-pika, asyncpg and httpx process-wide; later tests expect plain libraries."""
+    yield
+    uninstrument()
 
 
 class Settings(BaseServiceSettings):
@@ -68,3 +76,14 @@ def test_extra_commands_get_their_arguments_and_return_their_status() -> None:
         ["sweep", "--since", "60"], service="demo", settings=Settings, api=_app, commands={"sweep": command}
     )
     assert (status, seen) == (3, [60])
+
+
+def test_a_malformed_otlp_endpoint_stops_the_process_before_anything_runs(monkeypatch) -> None:
+    seen = []
+    command = Command("one sweep", lambda args: seen.append(args) or 0)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "jaeger:4318")
+    with pytest.raises(
+        SystemExit, match=r"python -m demo: OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL"
+    ):
+        main(["sweep"], service="demo", settings=Settings, api=_app, commands={"sweep": command})
+    assert seen == []

@@ -11,6 +11,8 @@ import logging
 import time
 from typing import Any
 
+from opentelemetry import trace
+
 from messaging.event import Envelope
 from notifier import domain
 from notifier.deps import Deps
@@ -21,6 +23,7 @@ from notifier.repository import Repository
 log = logging.getLogger(__name__)
 MailError = TransientMailError | PermanentMailError
 HOUR = 3600.0
+_tracer = trace.get_tracer(__name__)
 
 
 async def intend(repo: Repository, mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
@@ -102,7 +105,9 @@ async def _deliver(mail: Mail, deps: Deps) -> MailError | None:
     try:
         try:
             # the PDF invoice takes 15-20 ms of CPU: off the event loop, so deliveries and health answer
-            message = await asyncio.to_thread(deps.composer.compose, mail)
+            template = {"email.template": mail.template.value}
+            with _tracer.start_as_current_span("email render", attributes=template):
+                message = await asyncio.to_thread(deps.composer.compose, mail)
         except ValueError as exc:  # e.g. a line break in the address: no retry fixes the event
             raise PermanentMailError(f"cannot build the message: {exc}") from exc
         await deps.mailer.send(message)

@@ -97,7 +97,8 @@ def test_variables_set_for_a_package_are_ones_its_settings_read(package) -> None
     name = package.replace("_", "-")
     services = [s for n, s in SERVICES.items() if n == name or n.startswith(f"{name}-")]
     for service in services:
-        assert set(service["environment"]) - {"HEALTHCHECK_URL"} <= fields
+        tracing = {v for v in service["environment"] if v.startswith("OTEL_")}  # the OpenTelemetry SDK's
+        assert set(service["environment"]) - {"HEALTHCHECK_URL"} - tracing <= fields
         required = {n.upper() for n, f in settings.model_fields.items() if f.is_required()}
         assert required <= set(service["environment"])
 
@@ -119,3 +120,10 @@ def test_dockerfile_installs_the_locked_workspace_and_runs_unprivileged() -> Non
     assert "COPY --from=uv" not in runtime
     assert "uv sync" not in runtime
     assert not re.search(r"apt-get|gcc|build-essential", runtime)
+
+
+def test_every_paybus_process_sends_its_traces_to_the_jaeger_beside_it() -> None:
+    assert SERVICES["jaeger"]["ports"] == ["127.0.0.1:16686:16686"]  # the UI; OTLP stays on the network
+    for process in PROCESSES:
+        endpoint = SERVICES[process.name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        assert endpoint == "${OTEL_EXPORTER_OTLP_ENDPOINT-http://jaeger:4318}", process.name

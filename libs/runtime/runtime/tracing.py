@@ -34,6 +34,10 @@ __all__ = ["ENDPOINT", "configure_tracing", "instrument_api", "instrument_librar
 
 ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 UNTRACED_ROUTES = "/healthz,/readyz,/metrics"  # probes and scrapes would bury the payments
+# Seconds one export may take, retries included, unless OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT says: the
+# SDK's 10 s made every process wait that long at exit while the trace backend was away.
+EXPORT_TIMEOUT = 3.0
+_TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")
 
 
 class RequestsAndMessages(Sampler):
@@ -82,7 +86,8 @@ def tracer_provider(
 
     Raises ValueError for an endpoint that is not an http(s) URL, before anything is set up.
     """
-    endpoint = _endpoint(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    endpoint = _endpoint(environ)
     recording = exporter is not None or endpoint is not None
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"{service}-{process}", "service.namespace": "paybus"}),
@@ -91,7 +96,11 @@ def tracer_provider(
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     elif endpoint is not None:  # OTLP over HTTP/protobuf: Jaeger, Tempo and the collector take it on 4318
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
+        timeout = (
+            None if any(v in environ for v in _TIMEOUT_VARIABLES) else EXPORT_TIMEOUT
+        )  # None: the SDK reads it
+        exporter = OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces", timeout=timeout)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
 

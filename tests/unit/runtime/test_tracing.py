@@ -47,14 +47,29 @@ def test_spans_start_at_requests_and_messages_not_at_a_bare_database_or_http_cal
     assert [s.name for s in exporter.get_finished_spans()] == ["INSERT", "orders.payments process"]
 
 
-def test_with_an_endpoint_spans_go_to_its_otlp_traces_path() -> None:
+def _exporter(provider):
+    (processor,) = provider._active_span_processor._span_processors  # the SDK keeps no public list
+    return processor._batch_processor._exporter
+
+
+def test_with_an_endpoint_spans_go_to_its_otlp_traces_path_within_3_s_an_export() -> None:
     provider = tracer_provider(
         "gateway", "api", environ={"OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318/"}
     )
     try:
-        (processor,) = provider._active_span_processor._span_processors  # the SDK keeps no public list
-        assert processor._batch_processor._exporter._endpoint == "http://jaeger:4318/v1/traces"  # type: ignore[attr-defined]
+        exporter = _exporter(provider)
+        assert (exporter._endpoint, exporter._client._timeout) == ("http://jaeger:4318/v1/traces", 3.0)
         assert provider.resource.attributes["service.name"] == "gateway-api"
+    finally:
+        provider.shutdown()
+
+
+def test_the_sdks_own_export_timeout_variable_wins(monkeypatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://jaeger:4318")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "12")
+    provider = tracer_provider("gateway", "api")
+    try:
+        assert _exporter(provider)._client._timeout == 12.0
     finally:
         provider.shutdown()
 

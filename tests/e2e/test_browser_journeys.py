@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.e2e.conftest import ARTIFACTS
 from tests.support.ids import random_ref
 from tests.support.servers import REQUIRE
+from tests.support.system import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")

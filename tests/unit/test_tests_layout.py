@@ -1,4 +1,4 @@
-"""The test tree's own rules: helpers in tests/support, the unit tier private, tiers selected by marker."""
+"""The test tree's own rules: helpers in tests/support, conftest.py for fixtures, tiers selected by marker."""
 
 from __future__ import annotations
 
@@ -46,16 +46,42 @@ def test_nothing_outside_the_unit_tier_imports_from_it() -> None:
     assert offenders == [], "helpers shared by tiers belong in tests/support:\n" + "\n".join(offenders)
 
 
-def test_no_conftest_re_imports_the_fixtures_of_another() -> None:
+def test_no_module_imports_from_a_conftest() -> None:
+    """Fixtures arrive by name from the conftest above a test; anything imported lives in tests/support."""
     offenders = [
         f"{path.relative_to(ROOT)} imports {module}"
-        for path in sorted(TESTS.rglob("conftest.py"))
+        for path in sorted(TESTS.rglob("*.py"))
         for module in imports_of(path)
-        if ".conftest" in module
+        if module.endswith(".conftest") or ".conftest." in module
     ]
-    assert offenders == [], "a fixture several packages share goes in the conftest above them:\n" + "\n".join(
-        offenders
-    )
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_conftest_files_define_only_fixtures_and_hooks() -> None:
+    def allowed(node: ast.stmt) -> bool:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            decorators = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+            fixture = any(isinstance(d, ast.Attribute) and d.attr == "fixture" for d in decorators)
+            return fixture or node.name.startswith("pytest_")
+        return not isinstance(node, ast.ClassDef)
+
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
+        for path in sorted(TESTS.rglob("conftest.py"))
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not allowed(node)
+    ]
+    assert offenders == [], "helpers belong in tests/support:\n" + "\n".join(offenders)
+
+
+def test_test_folders_hold_only_tests_and_fixtures() -> None:
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted(TESTS.rglob("*.py"))
+        if not path.is_relative_to(TESTS / "support")
+        and not (path.name.startswith("test_") or path.name in ("conftest.py", "__init__.py"))
+    ]
+    assert offenders == [], "helper modules belong in tests/support:\n" + "\n".join(offenders)
 
 
 MARKERS_OF_COLLECTED = """

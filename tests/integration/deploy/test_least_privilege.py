@@ -19,7 +19,7 @@ from messaging.events.orders import OrderPaid
 from messaging.events.payments import PaymentSucceeded
 from messaging.management import Management
 from messaging.topology import TOPOLOGY, delay_routing_key
-from tests.integration.deploy.conftest import import_definitions
+from tests.support.deploy_live import import_definitions
 from tests.support.waiting import eventually
 
 

@@ -7,7 +7,7 @@ import sys
 
 import httpx
 
-from tests.integration.gateway.conftest import free_socket
+from tests.support.gateway_live import free_socket
 from tests.support.waiting import eventually
 
 

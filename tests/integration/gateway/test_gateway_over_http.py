@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from tests.integration.gateway.conftest import SERVICE_TOKEN, dead_url, serving_gateway, settings_for
+from tests.support.gateway_live import SERVICE_TOKEN, dead_url, serving_gateway, settings_for
 from tests.support.html import check_page
 
 

@@ -15,9 +15,8 @@ from chaos.servers import RabbitCluster, rabbit_available, rabbit_cluster
 from messaging.broker import connect
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, QueueType, Topology
+from tests.support.messaging_live import Collector, ThingHappened
 from tests.support.waiting import eventually
-
-from ._model import Collector, ThingHappened
 
 EVENTS = Exchange("rst.things", ExchangeType.TOPIC)
 QUEUE = Queue("rst.work", binds=(Binding(EVENTS, "thing.#"),), retry_delays=(0.2,), type=QueueType.QUORUM)

@@ -6,9 +6,8 @@ import asyncio
 
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
+from tests.support.messaging_live import Collector, ThingHappened
 from tests.support.waiting import eventually
-
-from ._model import Collector, ThingHappened
 
 EVENTS = Exchange("att.things", ExchangeType.TOPIC)
 QUEUE = Queue("att.work", binds=(Binding(EVENTS, "thing.#"),), retry_delays=(0.2,))

@@ -6,9 +6,8 @@ from messaging import dlq
 from messaging.broker import Permanent
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
+from tests.support.messaging_live import ThingHappened
 from tests.support.waiting import eventually
-
-from ._model import ThingHappened
 
 EVENTS = Exchange("permanent.things", ExchangeType.TOPIC)
 QUEUE = Queue("perm", binds=(Binding(EVENTS, "thing.*"),), retry_delays=(0.2, 0.2, 0.2))

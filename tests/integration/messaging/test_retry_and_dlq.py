@@ -10,9 +10,8 @@ from typing import ClassVar
 from messaging import dlq
 from messaging.event import Envelope, Event
 from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
+from tests.support.messaging_live import Collector, ThingHappened
 from tests.support.waiting import eventually
-
-from ._model import Collector, ThingHappened
 
 EVENTS = Exchange("retry.things", ExchangeType.TOPIC)
 QUEUE = Queue("work", binds=(Binding(EVENTS, "thing.*"),), retry_delays=(0.3, 0.6), type=QueueType.QUORUM)

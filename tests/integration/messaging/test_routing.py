@@ -8,9 +8,8 @@ from messaging._wire import meta_of
 from messaging.broker import PublishFailed, Unroutable
 from messaging.event import Envelope
 from messaging.topology import DEFAULT, Binding, Exchange, ExchangeType, Queue, QueueType, Topology
+from tests.support.messaging_live import Collector, JobRequested, ThingAudited, ThingHappened
 from tests.support.waiting import eventually
-
-from ._model import Collector, JobRequested, ThingAudited, ThingHappened
 
 TOPIC = Exchange("things", ExchangeType.TOPIC)
 FANOUT = Exchange("things.all", ExchangeType.FANOUT)

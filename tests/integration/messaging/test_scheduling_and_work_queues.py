@@ -8,9 +8,8 @@ import pytest
 
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
+from tests.support.messaging_live import Collector, JobRequested
 from tests.support.waiting import eventually
-
-from ._model import Collector, JobRequested
 
 TASKS = Exchange("tasks", ExchangeType.DIRECT)
 LATER = Queue("later", scheduled=True)

@@ -9,8 +9,7 @@ import httpx
 from notifier.main import create_app, real_deps_lifespan
 from notifier.settings import Settings
 from tests.support.events import order_created
-
-from .conftest import settings_for
+from tests.support.notifier_live import settings_for
 
 
 def _closed_port() -> int:

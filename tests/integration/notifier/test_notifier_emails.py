@@ -9,8 +9,7 @@ from pypdf import PdfReader
 from messaging.events.orders import OrderCanceled, OrderPaymentFailed
 from messaging.events.payments import PaymentRefunded
 from tests.support.events import order_created, order_event, paid, payment
-
-from .conftest import to
+from tests.support.notifier_live import to
 
 
 def _pdf_text(data: bytes) -> str:

@@ -9,9 +9,8 @@ from messaging import dlq
 from messaging.events.orders import OrderRefunded
 from messaging.events.payments import PaymentRefunded
 from tests.support.events import order_created, paid, payment
+from tests.support.notifier_live import to
 from tests.support.waiting import eventually
-
-from .conftest import to
 
 
 async def test_duplicate_events_send_one_email_per_order_and_kind(stand, mailbox) -> None:

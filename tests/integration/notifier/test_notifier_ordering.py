@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.support.events import order_created, paid
-
-from .conftest import to
+from tests.support.notifier_live import to
 
 
 async def test_order_paid_before_order_created_sends_both_once_without_a_retry(stand, mailbox) -> None:

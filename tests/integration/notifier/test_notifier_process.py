@@ -12,9 +12,8 @@ import httpx
 
 from messaging.topology import TOPOLOGY
 from tests.support.events import order_created
+from tests.support.notifier_live import settings_for, to
 from tests.support.waiting import eventually
-
-from .conftest import settings_for, to
 
 
 def _free_port() -> int:

@@ -15,9 +15,8 @@ from notifier import domain
 from notifier.mailer import Outgoing, PermanentMailError, SmtpMailer, TransientMailError
 from notifier.render import Composer
 from tests.support.events import order_created
+from tests.support.notifier_live import to
 from tests.support.waiting import eventually
-
-from .conftest import to
 
 
 def _unused_port() -> int:

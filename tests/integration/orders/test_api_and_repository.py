@@ -16,8 +16,7 @@ from orders.deps import Runtime
 from orders.domain import Session
 from orders.main import create_app
 from orders.settings import Settings
-
-from .conftest import AUTH
+from tests.support.orders_live import AUTH
 
 COUNTS = """
 SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM order_lines) AS lines,

@@ -12,9 +12,8 @@ from orders.deps import Runtime
 from orders.handlers import PAYMENT_HANDLERS, on_payment_refunded, on_payment_succeeded
 from orders.settings import Settings
 from tests.support.events import payment_event
+from tests.support.orders_live import TEST_TOPOLOGY, publish_payment
 from tests.support.waiting import eventually
-
-from .conftest import TEST_TOPOLOGY, publish_payment
 
 PER_ORDER = """
 SELECT o.status,

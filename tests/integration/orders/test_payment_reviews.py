@@ -9,9 +9,8 @@ from orders.deps import Runtime
 from orders.main import create_app
 from orders.settings import Settings
 from tests.support.events import payment_event
+from tests.support.orders_live import AUTH, publish_payment
 from tests.support.waiting import eventually
-
-from .conftest import AUTH, publish_payment
 
 
 async def _reviews(runtime: Runtime) -> int:

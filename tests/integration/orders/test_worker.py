@@ -11,9 +11,8 @@ from orders import services
 from orders.deps import Runtime
 from orders.settings import Settings
 from tests.support.events import payment_event
+from tests.support.orders_live import Listener, publish_payment
 from tests.support.waiting import eventually
-
-from .conftest import Listener, publish_payment
 
 
 async def _status(runtime: Runtime, order_id: Any) -> str | None:

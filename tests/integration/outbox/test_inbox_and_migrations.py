@@ -10,9 +10,8 @@ import asyncpg
 from messaging.event import Envelope
 from messaging.inbox import PgClaims, prune_inbox
 from messaging.migrations import LIBRARY, migrate, prepare_database
+from tests.support.outbox_live import EFFECTS, TOPOLOGY, PaymentNoted
 from tests.support.waiting import eventually
-
-from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 
 
 async def test_a_consumer_crash_after_commit_and_before_ack_has_no_second_effect(

@@ -8,9 +8,8 @@ from messaging.broker import Permanent
 from messaging.event import Envelope
 from messaging.outbox import Relay, add_to_outbox
 from runtime.messaging_metrics import messaging_metrics
+from tests.support.outbox_live import EFFECTS, TOPOLOGY, PaymentNoted
 from tests.support.waiting import eventually
-
-from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 
 
 def _value(registry, name: str, **labels: str) -> float:

@@ -9,9 +9,8 @@ import pytest
 from messaging.event import Envelope
 from messaging.outbox import Relay, add_to_outbox, outbox_lag
 from messaging.topology import Topology
+from tests.support.outbox_live import EFFECTS, OB, TOPOLOGY, PaymentNoted
 from tests.support.waiting import eventually
-
-from .conftest import EFFECTS, OB, TOPOLOGY, PaymentNoted
 
 
 class RelayCrashed(Exception):

@@ -11,9 +11,8 @@ import pytest
 from messaging.db import unavailable
 from messaging.event import Envelope
 from messaging.outbox import Relay, add_to_outbox
+from tests.support.outbox_live import EFFECTS, TOPOLOGY, PaymentNoted
 from tests.support.waiting import eventually
-
-from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 
 TERMINATE = """
 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity

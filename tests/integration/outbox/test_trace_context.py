@@ -15,10 +15,9 @@ from messaging.event import Envelope
 from messaging.migrations import LIBRARY, migrate
 from messaging.outbox import Relay, add_to_outbox
 from tests.support import tracing
+from tests.support.outbox_live import EFFECTS, TOPOLOGY, PaymentNoted
 from tests.support.tracing import Span, ancestors, finished, render, tracer
 from tests.support.waiting import eventually
-
-from .conftest import EFFECTS, TOPOLOGY, PaymentNoted
 
 traced = tracing.traced  # the fixture
 

@@ -2,212 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
-import asyncpg
 import httpx
-import pytest
 import pytest_asyncio
 import stripe
-from pydantic import SecretStr
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from messaging.broker import Broker
 from messaging.outbox import Relay
-from messaging.topology import BROADCAST, PAYMENTS, TOPOLOGY, Binding, Queue, QueueType, Topology
 from payments.main import create_app, open_deps
 from payments.repository import PgStore
-from payments.settings import Settings
-from stripe_sim.settings import Settings as SimSettings
-from stripe_sim.testing import RunningSim, bind_free_port, running_sim, serving
-from stripe_sim.webhooks import signature_header
-from tests.support.waiting import eventually
-
-SECRET = "whsec_payments_test"
-SERVICE_TOKEN = "payments-integration-token"
-OLD_SECRET = "whsec_payments_rotated_out"
-# Queues of a third party, declared by the test on its own prefix beside the public exchanges.
-# Plain classic queues: the test reads them with basic.get, no retry or dead-letter queues needed.
-TOPIC_QUEUE = Queue(
-    "thirdparty.payments", binds=(Binding(PAYMENTS, "payment.#"),), type=QueueType.CLASSIC, dead_letter=False
+from stripe_sim.testing import bind_free_port, running_sim, serving
+from tests.support.payments_live import (
+    SERVICE_TOKEN,
+    TEST_TOPOLOGY,
+    Harness,
+    orders_app,
+    payments_settings,
+    relaying,
+    sim_settings,
+    via_gateway,
 )
-FANOUT_QUEUE = Queue(
-    "thirdparty.broadcast", binds=(Binding(BROADCAST),), type=QueueType.CLASSIC, dead_letter=False
-)
-TEST_TOPOLOGY = Topology(
-    exchanges=(PAYMENTS, BROADCAST), queues=(TOPIC_QUEUE, FANOUT_QUEUE), routes=TOPOLOGY.routes
-)
-
-pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=:DeprecationWarning")
-
-
-def an_order(**overrides: Any) -> dict[str, Any]:
-    """An order as the orders service returns it: two lines, 3499 minor units in total."""
-    order: dict[str, Any] = {
-        "id": str(uuid.uuid4()),
-        "status": "pending",
-        "email": "ada@example.com",
-        "items": [
-            {"product_id": str(uuid.uuid4()), "name": "Blue mug", "quantity": 2, "unit_price": 1500,
-             "line_total": 3000},
-            {"product_id": str(uuid.uuid4()), "name": "Tea sampler", "quantity": 1, "unit_price": 499,
-             "line_total": 499},
-        ],
-        "total": 3499,
-        "currency": "eur",
-        "created_at": datetime.now(UTC).isoformat(),
-        "payment_deadline": (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0).isoformat(),
-        "paid_at": None,
-        "refunded_amount": 0,
-        "checkout_session_id": None,
-        "payment_intent_id": None,
-    }  # fmt: skip
-    return order | overrides
-
-
-@dataclass
-class Received:
-    message: aio_pika.abc.AbstractIncomingMessage
-    body: dict[str, Any]
-
-
-@dataclass
-class Harness:
-    """One test's payments API (served), stand-in, relay and third-party queues."""
-
-    url: str
-    http: httpx.AsyncClient
-    sim: RunningSim
-    sdk: stripe.StripeClient
-    pool: asyncpg.Pool
-    broker: Broker
-    relay: Relay
-    orders: dict[str, dict[str, Any]]  # what the stand-in orders service answers, by id
-
-    async def checkout(self, order: dict[str, Any]) -> httpx.Response:
-        """orders holds the order; the caller (the gateway) sends only its id."""
-        self.orders[order["id"]] = order
-        return await self.http.post("/checkout-sessions", json={"order_id": order["id"]})
-
-    async def paid_session(self, order: dict[str, Any], outcome: str = "succeeded") -> str:
-        response = await self.checkout(order)
-        assert response.status_code == 201, response.text
-        session_id = str(response.json()["session_id"])
-        await self.sim.pay(session_id, outcome)
-        return session_id
-
-    async def post_event(self, event: dict[str, Any], *, secret: str = SECRET) -> httpx.Response:
-        body = json.dumps(event)
-        headers = {"Stripe-Signature": signature_header(secret, body), "Content-Type": "application/json"}
-        return await self.http.post("/webhook", content=body.encode(), headers=headers)
-
-    async def count(self, table: str) -> int:
-        return int(await self.pool.fetchval(f"SELECT count(*) FROM {table}"))
-
-    async def settled(self) -> int:
-        """Wait for every webhook delivery to be answered 2xx and every outbox row to be sent."""
-
-        async def done() -> bool:
-            deliveries = await self.sim.deliveries()
-            unsent = await self.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-            return all(d["delivered"] for d in deliveries) and unsent == 0
-
-        await eventually(done, timeout=20)
-        return await self.count("outbox")
-
-    async def drain(self, queue: Queue) -> list[Received]:
-        """Everything in a third-party queue right now (after `settled`, it is all there is)."""
-        channel = await self.broker.connection.channel()
-        out: list[Received] = []
-        try:
-            q = await channel.get_queue(self.broker.prefix + queue.name, ensure=False)
-            while (message := await q.get(no_ack=True, fail=False)) is not None:
-                out.append(Received(message, json.loads(message.body)))
-        finally:
-            await channel.close()
-        return out
-
-    async def published(self) -> list[Received]:
-        """Drain both third-party queues; they must hold the same messages."""
-        topic, fanout = await self.drain(TOPIC_QUEUE), await self.drain(FANOUT_QUEUE)
-        assert [r.body for r in topic] == [r.body for r in fanout]
-        return topic
-
-
-def orders_app(orders: dict[str, dict[str, Any]]) -> Starlette:
-    """The orders service's `GET /orders/{id}` as payments calls it, with the service credential."""
-
-    async def get_order(request: Request) -> JSONResponse:
-        if request.headers.get("authorization") != f"Bearer {SERVICE_TOKEN}":
-            return JSONResponse({"detail": "not authenticated"}, 401)
-        order = orders.get(request.path_params["order_id"])
-        return JSONResponse(order) if order else JSONResponse({"detail": "order not found"}, 404)
-
-    return Starlette(routes=[Route("/orders/{order_id}", get_order)])
-
-
-def payments_settings(database_url: str, amqp_url: str, sim: RunningSim, orders_url: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=database_url,
-        amqp_url=amqp_url,
-        stripe_api_base=sim.base_url,
-        stripe_secret_key=SecretStr(sim.api_key),
-        stripe_webhook_secret=SecretStr(f"{SECRET},{OLD_SECRET}"),
-        public_base_url="http://shop.test",
-        payments_min_expires_in=1,
-        payments_stripe_retries=0,
-        payments_orders_url=orders_url,
-        service_token=SecretStr(SERVICE_TOKEN),
-    )
-
-
-def sim_settings(webhook_url: str) -> SimSettings:
-    return SimSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        stripe_sim_webhook_url=webhook_url,
-        stripe_webhook_secret=SecretStr(SECRET),
-        stripe_sim_retry_base=0.05,
-        stripe_sim_retry_max=0.2,
-        stripe_sim_chaos_max_delay=0.3,
-        stripe_sim_async_payment_delay=0,
-        stripe_sim_expiry_interval=0.05,
-        stripe_sim_min_expires_in=1,
-    )
-
-
-@contextlib.asynccontextmanager
-async def _relaying(relay: Relay) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-
-
-def _via_gateway(app: Any) -> Any:
-    """The stand-in posts webhooks straight to payments: present the token as the gateway would."""
-    auth = (b"authorization", f"Bearer {SERVICE_TOKEN}".encode())
-
-    async def with_token(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] == "/webhook":
-            headers = [h for h in scope["headers"] if h[0] != b"authorization"]
-            scope = scope | {"headers": [*headers, auth]}
-        await app(scope, receive, send)
-
-    return with_token
 
 
 @pytest_asyncio.fixture
@@ -224,10 +41,10 @@ async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harnes
         orders_url = await stack.enter_async_context(serving(orders_app(orders)))
         settings = payments_settings(database_url, rabbit.url, sim, orders_url)
         deps = await stack.enter_async_context(open_deps(settings))
-        await stack.enter_async_context(serving(_via_gateway(create_app(settings, deps)), sock))
+        await stack.enter_async_context(serving(via_gateway(create_app(settings, deps)), sock))
         assert isinstance(deps.store, PgStore)
         relay = Relay(deps.store.pool, broker, poll_interval=0.2)
-        await stack.enter_async_context(_relaying(relay))
+        await stack.enter_async_context(relaying(relay))
         auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=app_url, timeout=20, headers=auth))
         sdk = stripe.StripeClient(

@@ -6,8 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from payments import domain
-
-from .conftest import Harness, an_order
+from tests.support.payments_live import Harness, an_order
 
 
 async def test_checkout_creates_a_session_from_the_order_record(harness: Harness) -> None:

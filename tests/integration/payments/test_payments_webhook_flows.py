@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from .conftest import Harness, Received, an_order
+from tests.support.payments_live import Harness, Received, an_order
 
 ENVELOPE_KEYS = {"id", "type", "version", "occurred_at", "correlation_id", "causation_id", "data"}
 

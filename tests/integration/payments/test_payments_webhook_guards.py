@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from stripe_sim.webhooks import signature_header
-
-from .conftest import OLD_SECRET, SECRET, Harness, an_order
+from tests.support.payments_live import OLD_SECRET, SECRET, Harness, an_order
 
 
 def _completed(session_id: str, amount: int = 3499, currency: str = "eur") -> dict[str, Any]:

@@ -15,9 +15,8 @@ from messaging.settings import service_database_dsn
 from payments.settings import Settings
 from payments.worker import open_worker
 from runtime.testing import start_worker
+from tests.support.payments_live import TEST_TOPOLOGY, TOPIC_QUEUE
 from tests.support.waiting import eventually
-
-from .conftest import TEST_TOPOLOGY, TOPIC_QUEUE
 
 
 async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, make_broker) -> None:

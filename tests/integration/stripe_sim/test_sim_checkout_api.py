@@ -7,8 +7,7 @@ import pytest
 import stripe
 
 from stripe_sim.testing import RunningSim, running_sim
-
-from .conftest import SDK_HTTPX_DATA_WARNING, session_params, sim_settings
+from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, session_params, sim_settings
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 

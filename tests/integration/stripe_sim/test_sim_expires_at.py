@@ -10,8 +10,7 @@ import stripe
 
 from payments import domain
 from stripe_sim.testing import running_sim
-
-from .conftest import SDK_HTTPX_DATA_WARNING, session_params, sim_settings
+from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, session_params, sim_settings
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 STRIPES_MINIMUM = 1800

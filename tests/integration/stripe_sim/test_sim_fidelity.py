@@ -12,8 +12,7 @@ from stripe.params.checkout import _session_create_params as create_params
 
 from stripe_sim import params as accepted
 from stripe_sim.testing import RunningSim
-
-from .conftest import SDK_HTTPX_DATA_WARNING, session_params
+from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, session_params
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 OPTIONS = set(RequestOptions.__annotations__)  # api_key, idempotency_key, ...: sent as headers

@@ -16,8 +16,7 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from stripe_sim.testing import RunningSim
 from tests.support.servers import REQUIRE
-
-from .conftest import SDK_HTTPX_DATA_WARNING, session_params
+from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, session_params
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 CHROMIUM = Path("/usr/bin/chromium")

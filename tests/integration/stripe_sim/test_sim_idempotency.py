@@ -7,8 +7,7 @@ import pytest
 import stripe
 
 from stripe_sim.testing import RunningSim
-
-from .conftest import SDK_HTTPX_DATA_WARNING, session_params
+from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, session_params
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 

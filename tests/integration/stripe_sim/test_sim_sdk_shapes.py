@@ -15,9 +15,9 @@ from stripe._error_object import ErrorObject
 
 from stripe_sim import payment_shapes, shapes
 from stripe_sim.testing import RunningSim
-
-from .conftest import Receiver, eventually, session_params
-from .sdk_shapes import problems, resource_class
+from tests.support.stripe_shapes import problems, resource_class
+from tests.support.stripe_sim_live import Receiver, session_params
+from tests.support.waiting import eventually
 
 Obj = dict[str, Any]
 FORM = {
@@ -50,7 +50,7 @@ async def _objects(sim: RunningSim, http: httpx.AsyncClient) -> list[Obj]:
     for session, outcome in zip(sessions, ("succeeded", "delayed_succeeded", "delayed_failed"), strict=False):
         got.append(await sim.pay(session["id"], outcome))
     got.append(_ok(await http.post(f"/v1/checkout/sessions/{sessions[3]['id']}/expire")))
-    await eventually(lambda: _settled(http), within=10)
+    await eventually(lambda: _settled(http), timeout=10)
     for session in sessions:
         path = f"/v1/checkout/sessions/{session['id']}"
         got.append(_ok(await http.get(path, params={"expand[]": ["line_items", "payment_intent"]})))

@@ -5,8 +5,8 @@ import pytest
 import stripe
 
 from stripe_sim.testing import RunningSim
-
-from .conftest import SDK_HTTPX_DATA_WARNING, Receiver, eventually, session_params
+from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, Receiver, session_params
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 

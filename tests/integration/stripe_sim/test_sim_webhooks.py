@@ -13,17 +13,16 @@ from starlette.responses import Response
 
 from stripe_sim.testing import RunningSim, in_thread, running_sim
 from stripe_sim.webhooks import signature_header
-
-from .conftest import (
+from tests.support.stripe_sim_live import (
     SDK_HTTPX_DATA_WARNING,
     SECRETS,
     WEBHOOK_PATH,
     Hub,
     Receiver,
-    eventually,
     session_params,
     sim_settings,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
 
@@ -152,7 +151,7 @@ async def test_session_past_expires_at_is_expired_in_the_background(
 ) -> None:
     session = await aclient.v1.checkout.sessions.create_async(session_params(expires_at=int(time.time()) + 2))
 
-    await eventually(lambda: len(receiver.snapshot()) == 1, within=6)
+    await eventually(lambda: len(receiver.snapshot()) == 1, timeout=6)
 
     event = stripe.Webhook.construct_event(
         receiver.snapshot()[0].body.decode(), receiver.snapshot()[0].headers["stripe-signature"], SECRETS[0]
@@ -225,7 +224,7 @@ async def test_webhook_concurrency_sends_first_attempts_side_by_side(
                 await sim.pay(session.id)
             emitted = await _event_ids(aclient)
             await http.close_async()  # type: ignore[no-untyped-call]
-            await eventually(lambda: len(overlap.snapshot()) == len(emitted), within=30)
+            await eventually(lambda: len(overlap.snapshot()) == len(emitted), timeout=30)
     finally:
         del hub.receivers[name]
     assert overlap.most in most

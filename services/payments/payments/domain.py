@@ -191,7 +191,7 @@ _NEXT: dict[Outcome | None, frozenset[Outcome]] = {
     Outcome.FAILED: frozenset(),
     Outcome.EXPIRED: frozenset(),
 }
-_EVENT_OF = {
+_EVENT_OF: dict[Outcome, type[Event]] = {
     Outcome.PENDING: PaymentPending,
     Outcome.SUCCEEDED: PaymentSucceeded,
     Outcome.FAILED: PaymentFailed,

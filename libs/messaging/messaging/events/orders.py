@@ -16,6 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from messaging.event import Event
+from messaging.events.payments import PaymentMethod, Tax
 
 __all__ = [
     "OrderCanceled",
@@ -105,6 +106,8 @@ class OrderPaid(_OrderEvent):
     checkout_session_id: str | None = None
     payment_intent_id: str | None = None
     paid_at: datetime | None = None
+    payment_method: PaymentMethod | None = None  # from payment.succeeded: how Stripe says it was paid
+    tax: Tax | None = None  # from payment.succeeded: the tax the payment included or added
 
 
 class OrderPaymentFailed(_OrderEvent):

@@ -1,9 +1,54 @@
-"""Events the payments service publishes on `payments.events` and `payments.broadcast`."""
+"""Events the payments service publishes on `payments.events` and `payments.broadcast`, and the
+payment's value types (how it was paid, the tax it included) that orders copies onto `order.paid`."""
 
+from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from messaging.event import Event
+
+__all__ = [
+    "PaymentExpired",
+    "PaymentFailed",
+    "PaymentMethod",
+    "PaymentPending",
+    "PaymentRefunded",
+    "PaymentSucceeded",
+    "Tax",
+    "TaxLine",
+]
+
+
+class PaymentMethod(BaseModel):
+    """How the customer paid, as Stripe's charge reports it (`payment_method_details`)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    type: str = Field(min_length=1)  # Stripe's payment method type: card, sepa_debit, us_bank_account, ...
+    brand: str | None = None  # a card's network brand as Stripe names it: visa, mastercard, amex, ...
+    last4: str | None = None  # of the card number, IBAN or account number
+    wallet: str | None = None  # a card paid through a wallet: apple_pay, google_pay, link, ...
+
+
+class TaxLine(BaseModel):
+    """One tax rate applied to the payment: Stripe's `total_details.breakdown.taxes[]`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    display_name: str  # "VAT", "Sales tax"
+    percentage: Decimal | None = None  # 19.0 for 19 %
+    inclusive: bool = False  # included in the prices (EU consumer prices) or added on top
+    amount: int  # minor units
+    taxable_amount: int | None = None
+    jurisdiction: str | None = None  # "DE", "California"
+
+
+class Tax(BaseModel):
+    """The tax a Checkout Session charged: `total_details.amount_tax`, and its lines when Stripe gave them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    amount: int  # minor units
+    lines: tuple[TaxLine, ...] = ()
 
 
 class _PaymentEvent(Event):
@@ -17,6 +62,8 @@ class _PaymentEvent(Event):
 
 class PaymentSucceeded(_PaymentEvent):
     routing_key: ClassVar[str] = "payment.succeeded"
+    payment_method: PaymentMethod | None = None  # None: Stripe did not say (or an older producer)
+    tax: Tax | None = None  # None: the session charged no tax
 
 
 class PaymentPending(_PaymentEvent):

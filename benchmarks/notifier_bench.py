@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from benchmarks._support import Figure
 from messaging.events.orders import OrderLine, OrderStatus
 from notifier import domain
-from notifier.domain import Order, Payment
+from notifier.domain import InvoiceNumber, Order, Payment
 from notifier.invoice import build_invoice
 from notifier.render import Composer
 
@@ -40,9 +40,14 @@ def run(runs: int) -> list[Figure]:
     )
     payment = Payment(4499, "eur", now, "cs_test_a1", "pi_test_b2")
     composer = Composer("paybus shop <shop@example.com>")
-    receipt, confirmation = domain.receipt(order, payment), domain.confirmation(order, "http://shop.test")
+    receipt, confirmation = (
+        domain.receipt(order, payment, InvoiceNumber("INV-", 1)),
+        domain.confirmation(order, "http://shop.test"),
+    )
     parts = {
-        "notifier_invoice_pdf_cpu_ms": lambda: build_invoice(order, payment),
+        "notifier_invoice_pdf_cpu_ms": lambda: build_invoice(
+            order, payment, composer.seller, InvoiceNumber("INV-", 1)
+        ),
         "notifier_receipt_with_pdf_cpu_ms": lambda: composer.compose(receipt),
         "notifier_confirmation_cpu_ms": lambda: composer.compose(confirmation),
     }

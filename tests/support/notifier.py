@@ -16,7 +16,7 @@ from uuid import UUID
 
 from messaging.events.orders import OrderStatus
 from notifier.deps import Deps
-from notifier.domain import EmailState, Mail, Order
+from notifier.domain import EmailState, InvoiceNumber, Mail, Order
 from notifier.mailer import Outgoing
 from notifier.render import Composer
 
@@ -45,6 +45,7 @@ class EmailRow:
     last_error: str | None = None
     created_at: float = field(default_factory=time.monotonic)
     leased_until: float = 0.0  # monotonic seconds: another delivery is sending it until then
+    invoice: InvoiceNumber | None = None
 
 
 @dataclass
@@ -52,6 +53,7 @@ class InMemoryRepository:
     orders: dict[UUID, Order] = field(default_factory=dict)
     emails: dict[tuple[UUID, str], EmailRow] = field(default_factory=dict)
     inbox: set[tuple[str, str]] = field(default_factory=set)
+    counters: dict[str, int] = field(default_factory=dict)  # invoice series -> the next number
 
     async def claim(self, consumer: str, message_id: str) -> bool:
         if (consumer, message_id) in self.inbox:
@@ -76,8 +78,21 @@ class InMemoryRepository:
     async def record_intent(
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
     ) -> None:
-        row = EmailRow(mail.message_id, mail.recipient, mail.subject, cause_id, state)
+        row = EmailRow(mail.message_id, mail.recipient, mail.subject, cause_id, state, invoice=mail.invoice)
         self.emails.setdefault((mail.order.id, mail.kind), row)
+
+    async def next_invoice_number(self, series: str) -> InvoiceNumber:
+        seq = self.counters.get(series, 1)
+        self.counters[series] = seq + 1
+        return InvoiceNumber(series, seq)
+
+    async def invoice_number(self, order_id: UUID, kind: str) -> InvoiceNumber | None:
+        row = self.emails.get((order_id, kind))
+        return row.invoice if row else None
+
+    async def set_invoice_number(self, order_id: UUID, kind: str, number: InvoiceNumber) -> None:
+        row = self.emails[(order_id, kind)]
+        row.invoice = row.invoice or number
 
     async def email_state(self, order_id: UUID, kind: str) -> EmailState | None:
         row = self.emails.get((order_id, kind))
@@ -145,11 +160,11 @@ def make_deps(**overrides: Any) -> tuple[Deps, InMemoryRepository, FakeMailer]:
     @asynccontextmanager
     async def transaction() -> AsyncIterator[InMemoryRepository]:
         """Like the database's: what a transaction did is undone when it raises."""
-        saved = copy.deepcopy((repo.orders, repo.emails, repo.inbox))
+        saved = copy.deepcopy((repo.orders, repo.emails, repo.inbox, repo.counters))
         try:
             yield repo
         except BaseException:
-            repo.orders, repo.emails, repo.inbox = saved
+            repo.orders, repo.emails, repo.inbox, repo.counters = saved
             raise
 
     deps = Deps(

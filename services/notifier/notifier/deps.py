@@ -33,6 +33,7 @@ class Deps:
     # sent without sending it twice (send_once)
     accepted: set[tuple[UUID, str]] = field(default_factory=set)
     shop_email: str = "shop@example.com"  # NOTIFIER_SHOP_EMAIL, else MAIL_FROM: where shop notices go
+    invoice_series: str = "INV-"  # SHOP_INVOICE_PREFIX: the series receipts' invoices are numbered in
     send_lease: float = 30.0  # seconds a delivery may take to send an e-mail before another may
     # a connection without a transaction (each statement commits alone), held across an SMTP send so
     # that 'sent' is one round trip after the server's answer; None: a transaction instead

@@ -8,6 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from messaging.events.orders import OrderLine, OrderStatus
+from messaging.events.payments import PaymentMethod, Tax
 
 MESSAGE_ID_DOMAIN = "paybus"
 
@@ -68,6 +69,77 @@ class Payment:
     paid_at: datetime
     checkout_session_id: str
     payment_intent_id: str | None = None
+    method: PaymentMethod | None = None  # None: Stripe did not say
+    tax: Tax | None = None  # None: the session charged no tax
+
+
+@dataclass(frozen=True)
+class Seller:
+    """Who issues the invoice (SHOP_NAME, SHOP_ADDRESS, SHOP_TAX_ID)."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    tax_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceNumber:
+    """The shop's sequential invoice number: a series (SHOP_INVOICE_PREFIX) and its counter."""
+
+    series: str
+    seq: int
+
+    def __str__(self) -> str:
+        return f"{self.series}{self.seq:06d}"
+
+
+# Stripe's names of card brands and payment method types, as a customer knows them.
+_BRANDS = {
+    "amex": "American Express",
+    "cartes_bancaires": "Cartes Bancaires",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "eftpos_au": "eftpos",
+    "interac": "Interac",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+_METHODS = {
+    "acss_debit": "Pre-authorized debit",
+    "au_becs_debit": "BECS Direct Debit",
+    "bacs_debit": "Bacs Direct Debit",
+    "bancontact": "Bancontact",
+    "customer_balance": "Bank transfer",
+    "eps": "EPS",
+    "ideal": "iDEAL",
+    "link": "Link",
+    "p24": "Przelewy24",
+    "paypal": "PayPal",
+    "sepa_debit": "SEPA Direct Debit",
+    "sofort": "Sofort",
+    "us_bank_account": "ACH Direct Debit",
+    "wechat_pay": "WeChat Pay",
+}
+_WALLETS = {
+    "apple_pay": "Apple Pay",
+    "google_pay": "Google Pay",
+    "samsung_pay": "Samsung Pay",
+    "link": "Link",
+}
+
+
+def method_label(method: PaymentMethod) -> str:
+    """'Visa •••• 4242', 'SEPA Direct Debit •••• 3000', 'Mastercard •••• 4444 (Apple Pay)', 'Klarna'."""
+    if method.type == "card":
+        name = _BRANDS.get(method.brand or "", (method.brand or "card").replace("_", " ").title())
+    else:
+        name = _METHODS.get(method.type, method.type.replace("_", " ").title())
+    label = f"{name} •••• {method.last4}" if method.last4 else name
+    if method.wallet:
+        label += f" ({_WALLETS.get(method.wallet, method.wallet.replace('_', ' ').title())})"
+    return label
 
 
 @dataclass(frozen=True)
@@ -80,6 +152,7 @@ class Mail:
     subject: str
     links: dict[str, str] = field(default_factory=dict)
     payment: Payment | None = None  # set: attach a PDF invoice
+    invoice: InvoiceNumber | None = None  # the invoice's number, assigned with the intent (services.intend)
     refunded: int | None = None
     reason: str | None = None
     to: str | None = None  # None: the customer
@@ -107,9 +180,10 @@ def confirmation(order: Order, base_url: str) -> Mail:
     return Mail(order, "confirmation", Template.CONFIRMATION, subject, {"order": order_page(base_url, order)})
 
 
-def receipt(order: Order, payment: Payment) -> Mail:
+def receipt(order: Order, payment: Payment, invoice: InvoiceNumber | None = None) -> Mail:
+    """The receipt with its PDF invoice; the invoice's number comes with the intent (services.intend)."""
     subject = f"Payment received for order {order.ref}: your invoice"
-    return Mail(order, "receipt", Template.RECEIPT, subject, payment=payment)
+    return Mail(order, "receipt", Template.RECEIPT, subject, payment=payment, invoice=invoice)
 
 
 def payment_failed(order: Order, checkout_session_id: str, reason: str | None, base_url: str) -> Mail:

@@ -105,7 +105,13 @@ async def on_order_paid(msg: Envelope[OrderPaid], deps: Deps) -> None:
     data = msg.data
     paid_at = data.paid_at or msg.occurred_at
     payment = Payment(
-        data.total, data.currency, paid_at, data.checkout_session_id or "", data.payment_intent_id
+        data.total,
+        data.currency,
+        paid_at,
+        data.checkout_session_id or "",
+        data.payment_intent_id,
+        method=data.payment_method,
+        tax=data.tax,
     )
     await _handle(msg, deps, ORDERS_INBOX, lambda order: domain.receipt(order, payment))
 

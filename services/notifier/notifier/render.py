@@ -14,19 +14,20 @@ from email.utils import formataddr, formatdate, getaddresses, parseaddr
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from messaging.money import format_money
-from notifier.domain import Mail
+from notifier.domain import Mail, Seller, method_label
 from notifier.invoice import build_invoice, invoice_filename
 from notifier.mailer import Outgoing
 
-SHOP = "paybus shop"
+DEFAULT_SELLER = Seller("paybus shop")
 _CLASSIC = compat32.clone(linesep="\r\n")  # SMTP's line ends, written once
 
 
 class Composer:
     """Builds the MIME message of a Mail; templates are loaded once per process."""
 
-    def __init__(self, sender: str) -> None:
+    def __init__(self, sender: str, seller: Seller = DEFAULT_SELLER) -> None:
         self.sender = sender
+        self.seller = seller
         display, address = parseaddr(sender)
         self._sender_address = _address(address or sender)
         self._classic_from = formataddr((display, self._sender_address), charset="utf-8")  # RFC 2047 name
@@ -37,6 +38,7 @@ class Composer:
             keep_trailing_newline=True,
         )
         self._env.filters["money"] = format_money
+        self._env.filters["method"] = method_label
 
     def render(self, mail: Mail) -> tuple[str, str]:
         """The text and HTML bodies."""
@@ -47,7 +49,8 @@ class Composer:
             "refunded": mail.refunded,
             "reason": mail.reason,
             "subject": mail.subject,
-            "shop": SHOP,
+            "shop": self.seller.name,
+            "invoice": mail.invoice,
             "invoice_name": invoice_filename(mail.order),
         }
         text = self._env.get_template(f"{mail.template.value}.txt").render(context)
@@ -64,12 +67,19 @@ class Composer:
         """
         recipient = _address(mail.recipient)
         text, html = self.render(mail)
-        pdf = build_invoice(mail.order, mail.payment) if mail.payment is not None else None
+        pdf = self._invoice(mail)
         if recipient.isascii() and self._sender_address.isascii():
             data = self._classic(mail, text, html, pdf)
             return Outgoing(self._sender_address, (recipient,), data)
         msg = self._modern(mail, text, html, pdf)
         return Outgoing(self._sender_address, (recipient,), msg.as_bytes(policy=SMTPUTF8), smtputf8=True)
+
+    def _invoice(self, mail: Mail) -> bytes | None:
+        if mail.payment is None:
+            return None
+        if mail.invoice is None:  # services.send_once reads it from the e-mail's row
+            raise ValueError(f"{mail.message_id} has no invoice number")
+        return build_invoice(mail.order, mail.payment, self.seller, mail.invoice)
 
     def _headers(self, mail: Mail) -> list[tuple[str, str]]:
         return [

@@ -11,7 +11,7 @@ import asyncpg
 from messaging.db import Conn
 from messaging.events.orders import OrderLine, OrderStatus
 from messaging.inbox import PgClaims
-from notifier.domain import EmailState, Mail, Order
+from notifier.domain import EmailState, InvoiceNumber, Mail, Order
 
 # The first order event stores the order; a later one fills in lines an older producer did not send.
 SAVE_ORDER = """
@@ -25,9 +25,19 @@ FROM orders WHERE order_id = $1"""
 LOCK_ORDER = GET_ORDER + " FOR UPDATE"
 SET_STATUS = "UPDATE orders SET status = $2 WHERE order_id = $1"
 RECORD_INTENT = """
-INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id, state)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id, state,
+    invoice_series, invoice_seq)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (order_id, kind) DO NOTHING"""
+# The series' next number, counted up under the counter row's lock (held until the caller commits).
+NEXT_INVOICE_NUMBER = """
+INSERT INTO invoice_counter AS c (series, next) VALUES ($1, 2)
+ON CONFLICT (series) DO UPDATE SET next = c.next + 1
+RETURNING next - 1"""
+INVOICE_NUMBER = "SELECT invoice_series, invoice_seq FROM emails WHERE order_id = $1 AND kind = $2"
+SET_INVOICE_NUMBER = """
+UPDATE emails SET invoice_series = $3, invoice_seq = $4
+WHERE order_id = $1 AND kind = $2 AND invoice_seq IS NULL"""
 EMAIL_STATE = "SELECT state FROM emails WHERE order_id = $1 AND kind = $2"
 # Serialises the intents to one address (count, then insert) until the transaction ends.
 LOCK_ADDRESS = "SELECT pg_advisory_xact_lock(hashtextextended(lower($1), 13))"
@@ -71,6 +81,16 @@ class Repository(Protocol):
     ) -> None: ...
 
     async def email_state(self, order_id: UUID, kind: str) -> EmailState | None: ...
+
+    async def next_invoice_number(self, series: str) -> InvoiceNumber:
+        """The series' next number, taken for good when the transaction commits (given back if not)."""
+        ...
+
+    async def invoice_number(self, order_id: UUID, kind: str) -> InvoiceNumber | None: ...
+
+    async def set_invoice_number(self, order_id: UUID, kind: str, number: InvoiceNumber) -> None:
+        """Number an e-mail recorded without one (a receipt intended before invoice numbers)."""
+        ...
 
     async def lock_address(self, recipient: str) -> None: ...
 
@@ -127,11 +147,24 @@ class PgRepository:
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
     ) -> None:
         args = (mail.order.id, mail.kind, mail.message_id, mail.recipient, mail.subject)
-        await self._conn.execute(RECORD_INTENT, *args, cause_id, correlation_id, state.value)
+        invoice = (mail.invoice.series, mail.invoice.seq) if mail.invoice is not None else (None, None)
+        await self._conn.execute(RECORD_INTENT, *args, cause_id, correlation_id, state.value, *invoice)
 
     async def email_state(self, order_id: UUID, kind: str) -> EmailState | None:
         state = await self._conn.fetchval(EMAIL_STATE, order_id, kind)
         return EmailState(state) if state is not None else None
+
+    async def next_invoice_number(self, series: str) -> InvoiceNumber:
+        return InvoiceNumber(series, int(await self._conn.fetchval(NEXT_INVOICE_NUMBER, series)))
+
+    async def invoice_number(self, order_id: UUID, kind: str) -> InvoiceNumber | None:
+        row = await self._conn.fetchrow(INVOICE_NUMBER, order_id, kind)
+        if row is None or row["invoice_seq"] is None:
+            return None
+        return InvoiceNumber(row["invoice_series"], row["invoice_seq"])
+
+    async def set_invoice_number(self, order_id: UUID, kind: str, number: InvoiceNumber) -> None:
+        await self._conn.execute(SET_INVOICE_NUMBER, order_id, kind, number.series, number.seq)
 
     async def lock_address(self, recipient: str) -> None:
         await self._conn.execute(LOCK_ADDRESS, recipient)

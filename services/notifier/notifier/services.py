@@ -7,6 +7,7 @@ mail costs two transactions: that one, and the locked send-and-record of `send_o
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -37,6 +38,9 @@ async def intend(repo: Repository, mail: Mail, msg: Envelope[Any], deps: Deps) -
         return  # recorded by an earlier delivery: its decision stands
     recent = await repo.count_recent(mail.recipient, mail.template.value, HOUR)
     state = domain.intent_state(recent, deps.mail_per_address_per_hour)
+    if mail.payment is not None:  # a receipt: its invoice is issued now, numbered once (a held one too)
+        mail = dataclasses.replace(mail, invoice=await repo.next_invoice_number(deps.invoice_series))
+        log.info("%s is invoice %s (message %s)", mail.message_id, mail.invoice, msg.id)
     await repo.record_intent(mail, str(msg.id), msg.correlation_id, state)
     if state is EmailState.HELD:
         log.warning(
@@ -44,6 +48,16 @@ async def intend(repo: Repository, mail: Mail, msg: Envelope[Any], deps: Deps) -
             mail.message_id, recent, mail.template.value, msg.id, msg.correlation_id,
         )  # fmt: skip
         deps.metrics.emails.labels(mail.template.value, "held").inc()
+
+
+async def _invoice_number(repo: Repository, mail: Mail, deps: Deps) -> domain.InvoiceNumber:
+    """The number stored with the receipt's intent, so every send prints the same one; a receipt
+    intended before invoices were numbered gets the next one now, under its row's lock."""
+    number = await repo.invoice_number(mail.order.id, mail.kind)
+    if number is None:
+        number = await repo.next_invoice_number(deps.invoice_series)
+        await repo.set_invoice_number(mail.order.id, mail.kind, number)
+    return number
 
 
 class SendInProgress(Exception):
@@ -71,6 +85,8 @@ async def send_once(mail: Mail, msg: Envelope[Any], deps: Deps) -> None:
         accepted = key in deps.accepted  # sent by this process, but 'sent' did not commit
         if not accepted and not await repo.take_lease(mail.order.id, mail.kind, deps.send_lease):
             raise SendInProgress(f"{mail.message_id} is being sent by another delivery")
+        if mail.payment is not None:
+            mail = dataclasses.replace(mail, invoice=await _invoice_number(repo, mail, deps))
     if accepted:
         log.info("%s was accepted by SMTP before; recording it sent (message %s)", mail.message_id, msg.id)
     async with (deps.session or deps.transaction)() as recorder:

@@ -67,11 +67,12 @@ def open_worker(
             deps = Deps(
                 transaction=pg_transaction(resources.pool),
                 mailer=mailer,
-                composer=Composer(settings.mail_from),
+                composer=Composer(settings.mail_from, settings.seller()),
                 base_url=settings.public_url,
                 metrics=running.metrics,
                 mail_per_address_per_hour=settings.mail_per_address_per_hour,
                 shop_email=settings.notifier_shop_email or settings.mail_from,
+                invoice_series=settings.shop_invoice_prefix,
                 send_lease=3 * settings.notifier_smtp_timeout,  # connect and a few commands, with room
                 session=pg_session(resources.pool),
             )

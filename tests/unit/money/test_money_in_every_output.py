@@ -20,7 +20,7 @@ from gateway.main import create_app
 from gateway.schemas import Product
 from messaging.events.orders import OrderLine
 from notifier import domain
-from notifier.domain import Order, Payment
+from notifier.domain import InvoiceNumber, Order, Payment, Seller
 from notifier.invoice import build_invoice
 from notifier.render import Composer
 from tests.support.gateway import InMemoryUpstreams, gateway_settings
@@ -35,6 +35,8 @@ CASES = [
     ("kwd", 12500, "KWD 12.500", "KWD 25.000"),
 ]
 PAID_AT = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+SELLER = Seller("paybus shop")
+NUMBER = InvoiceNumber("INV-", 1)
 
 
 @pytest.fixture
@@ -83,10 +85,10 @@ async def test_page_e_mail_and_invoice_print_identical_amounts(
     payment = Payment(order.total, currency, PAID_AT, "cs_test_money")
     composer = Composer("paybus shop <shop@example.com>")
     bodies = []
-    for mail in (domain.confirmation(order, "http://gw.test"), domain.receipt(order, payment)):
+    for mail in (domain.confirmation(order, "http://gw.test"), domain.receipt(order, payment, NUMBER)):
         message = parsed(composer.compose(mail))
         bodies += [message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()]
-    invoice = pdf_text(build_invoice(order, payment))
+    invoice = pdf_text(build_invoice(order, payment, SELLER, NUMBER))
 
     for output in (page, *bodies, invoice):
         assert unit_text in output

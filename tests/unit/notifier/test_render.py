@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from messaging.events.orders import OrderLine
 from notifier import domain
-from notifier.domain import Order, Payment
+from notifier.domain import InvoiceNumber, Order, Payment, Seller
 from notifier.invoice import build_invoice
 from notifier.render import Composer
 from tests.support.notifier import parsed
@@ -37,6 +37,8 @@ ORDER = Order(
 )
 PAYMENT = Payment(4499, "eur", datetime(2025, 1, 2, 9, 30, tzinfo=UTC), "cs_test_abc", "pi_test_def")
 COMPOSER = Composer("paybus shop <shop@example.com>")
+SELLER = Seller("paybus shop")
+NUMBER = InvoiceNumber("INV-", 7)
 
 
 def compose(mail: domain.Mail):  # type: ignore[no-untyped-def]
@@ -79,7 +81,7 @@ def test_confirmation_has_both_parts_the_lines_total_deadline_and_order_link() -
 
 
 def test_receipt_attaches_a_pdf_invoice_with_lines_total_date_and_stripe_reference() -> None:
-    msg = compose(domain.receipt(ORDER, PAYMENT))
+    msg = compose(domain.receipt(ORDER, PAYMENT, NUMBER))
     text = msg.get_body(("plain",)).get_content()
     assert "payment of €44.99" in text
     assert "cs_test_abc / pi_test_def" in text
@@ -88,7 +90,8 @@ def test_receipt_attaches_a_pdf_invoice_with_lines_total_date_and_stripe_referen
     assert attachment.get_filename() == "invoice-12345678.pdf"
     pdf = pdf_text(attachment.get_content())
     for expected in (
-        "Invoice 12345678",
+        "Invoice INV-000007",
+        "Order: 12345678",
         "bob@example.com",
         "Book & Co",
         "€12.50",
@@ -104,8 +107,8 @@ def test_receipt_attaches_a_pdf_invoice_with_lines_total_date_and_stripe_referen
 
 def test_invoice_bytes_are_the_same_on_every_retry_and_survive_non_latin_names() -> None:
     odd = ODD_ORDER
-    first = build_invoice(odd, PAYMENT)
-    assert first == build_invoice(odd, PAYMENT)
+    first = build_invoice(odd, PAYMENT, SELLER, NUMBER)
+    assert first == build_invoice(odd, PAYMENT, SELLER, NUMBER)
     assert "Café €5" in pdf_text(first)  # the embedded font has € (the core fonts printed "?")
 
 
@@ -141,7 +144,7 @@ def test_a_line_break_in_the_address_is_refused_when_composing() -> None:
 
 def test_non_ascii_content_and_names_survive_the_classic_path() -> None:
     odd = ODD_ORDER
-    outgoing = Composer("Café Zoë <shop@example.com>").compose(domain.receipt(odd, PAYMENT))
+    outgoing = Composer("Café Zoë <shop@example.com>").compose(domain.receipt(odd, PAYMENT, NUMBER))
     assert not outgoing.smtputf8
     assert outgoing.data.isascii()  # 7bit on the wire: every relay takes it
     msg = parsed(outgoing)

@@ -20,6 +20,7 @@ from messaging.events.orders import (
     OrderRefunded,
     OrderStatus,
 )
+from messaging.events.payments import PaymentMethod, Tax
 
 
 class Session(StrEnum):
@@ -80,6 +81,8 @@ class Payment:
     currency: str
     captured: int | None = None  # a refund's charge: what was captured in the first place
     reason: str | None = None  # a failure's, as Stripe gave it
+    method: PaymentMethod | None = None  # a success's: how Stripe says it was paid (for the invoice)
+    tax: Tax | None = None  # a success's: the tax the session charged (for the invoice)
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,8 @@ def _paid(order: Order, payment: Payment) -> Outcome:
         checkout_session_id=paid.checkout_session_id,
         payment_intent_id=paid.payment_intent_id,
         paid_at=paid.paid_at,
+        payment_method=payment.method,
+        tax=payment.tax,
     )
     return Outcome(paid, (event,))
 

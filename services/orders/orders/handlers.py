@@ -72,6 +72,8 @@ def _payment(msg: Envelope[Any]) -> Payment:
         data.currency,
         captured=getattr(data, "amount_captured", None),
         reason=getattr(data, "reason", None),
+        method=getattr(data, "payment_method", None),
+        tax=getattr(data, "tax", None),
     )
 
 

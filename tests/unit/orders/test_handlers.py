@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
 from messaging.events.orders import OrderCreated, OrderPaid
+from messaging.events.payments import PaymentMethod, Tax, TaxLine
 from orders import services
 from orders.handlers import HANDLERS, OrderNotFound
 from orders.messages import PaymentDeadlineReached
@@ -61,6 +63,35 @@ async def test_payment_succeeded_marks_the_order_paid_and_publishes_order_paid_w
     assert (published.correlation_id, published.causation_id) == (str(order.id), str(incoming.id))
     assert published.data.email == "ada@example.com"
     assert published.data.paid_at == incoming.occurred_at
+
+
+async def test_order_paid_copies_the_payment_method_and_tax_for_the_invoice() -> None:
+    """The notifier prints them from order.paid alone: no join with payments' events."""
+    store = Store()
+    deps = make_deps(store)
+    order = await services.place_order(deps, "ada@example.com", [("prod_coffee", 2)])
+    store.broker.clear()
+    method = PaymentMethod(type="sepa_debit", last4="3000")
+    tax = Tax(
+        amount=463, lines=(TaxLine(display_name="VAT", percentage=Decimal("19"), inclusive=True, amount=463),)
+    )
+    incoming = payment_event("succeeded", order.id)
+    incoming = incoming.model_copy(
+        update={"data": incoming.data.model_copy(update={"payment_method": method, "tax": tax})}
+    )
+    await store.broker.deliver(incoming, HANDLERS, deps)
+    (published,) = store.broker.published
+    assert (published.data.payment_method, published.data.tax) == (method, tax)
+
+
+async def test_an_order_paid_from_an_older_payment_event_says_no_method() -> None:
+    store = Store()
+    deps = make_deps(store)
+    order = await services.place_order(deps, "ada@example.com", [("prod_coffee", 2)])
+    store.broker.clear()
+    await store.broker.deliver(payment_event("succeeded", order.id), HANDLERS, deps)
+    (published,) = store.broker.published
+    assert (published.data.payment_method, published.data.tax) == (None, None)
 
 
 async def test_payment_for_an_unknown_order_raises_and_changes_nothing() -> None:

@@ -43,7 +43,7 @@ async def create_refund(request: Request) -> JSONResponse:
     sim = sim_of(request)
 
     def action(params: Obj, origin: Origin) -> Obj:
-        return charges.create_refund(sim.store, params, origin)
+        return charges.create_refund(sim.store, params, origin, sim.refund_status)
 
     return await post(request, action)
 

@@ -1,5 +1,6 @@
 """stripe_sim charges: paying a session (card or delayed method), settling it, and refunds."""
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -105,8 +106,9 @@ def _fail(ch: Obj, pi: Obj) -> None:
     pi.update(status="requires_payment_method", last_payment_error=error)
 
 
-def create_refund(store: Store, params: Obj, origin: Origin) -> Obj:
-    """POST /v1/refunds: full or partial, never more than what is left on the charge."""
+def create_refund(store: Store, params: Obj, origin: Origin, status: str = "succeeded") -> Obj:
+    """POST /v1/refunds: full or partial, never more than what is left on the charge. `status` is
+    where new refunds start (`succeeded`, or `pending` to settle them later by `settle_refund`)."""
     check_known(params, accepted.REFUND_CREATE)
     reason = get_str(params, "reason")
     if reason is not None and reason not in REASONS:
@@ -118,7 +120,7 @@ def create_refund(store: Store, params: Obj, origin: Origin) -> Obj:
         ch = _charge_to_refund(store, params)
         remaining = ch["amount"] - ch["amount_refunded"]
         amount = _refund_amount(params, ch, remaining)
-        refund = payment_shapes.refund(ch, amount, reason, metadata)
+        refund = payment_shapes.refund(ch, amount, reason, metadata, status)
         store.refunds[refund["id"]] = refund
         previous = {"amount_refunded": ch["amount_refunded"]}
         ch["amount_refunded"] += amount
@@ -175,3 +177,36 @@ def _refund_amount(params: Obj, ch: Obj, remaining: int) -> int:
         )
         raise StripeError(400, message, code="amount_too_large", param="amount")
     return amount
+
+
+REFUND_OUTCOMES = ("succeeded", "failed", "canceled")
+# Stripe's refund lifecycle: pending (or requires_action) settles; a succeeded refund can still fail.
+_SETTLES = {"pending": REFUND_OUTCOMES, "requires_action": REFUND_OUTCOMES, "succeeded": ("failed",)}
+
+
+def settle_refund(
+    store: Store, refund_id: str, outcome: str, failure_reason: str | None, origin: Origin
+) -> Obj:
+    """A refund's later news, as Stripe sends it: refund.updated (and refund.failed), then
+    charge.refund.updated; a failed or canceled refund gives its amount back to the charge."""
+    with store.lock:
+        refund = store.refunds.get(refund_id)
+        if refund is None:
+            raise resource_missing("refund", refund_id, param="refund")
+        if outcome not in _SETTLES.get(refund["status"], ()):
+            raise invalid("outcome", f"a {refund['status']} refund cannot become {outcome}")
+        previous = {"status": refund["status"], "failure_reason": refund.get("failure_reason")}
+        refund["status"] = outcome
+        if outcome == "failed":
+            refund["failure_reason"] = failure_reason or "expired_or_canceled_card"
+            refund["failure_balance_transaction"] = shapes.new_id("txn")
+        ch = store.charges[refund["charge"]]
+        if outcome in ("failed", "canceled"):
+            ch["amount_refunded"] -= refund["amount"]
+            ch["refunded"] = False
+        # ch["refunds"] lists the same refund objects: they show the new status too
+        store.emit("refund.updated", refund, origin, previous)
+        if outcome == "failed":
+            store.emit("refund.failed", refund, origin, previous)
+        store.emit("charge.refund.updated", refund, origin, previous)
+        return copy.deepcopy(refund)

@@ -168,7 +168,9 @@ def payment_method(ch: Obj) -> Obj:
     }
 
 
-def refund(ch: Obj, amount: int, reason: str | None, metadata: dict[str, str]) -> Obj:
+def refund(
+    ch: Obj, amount: int, reason: str | None, metadata: dict[str, str], status: str = "succeeded"
+) -> Obj:
     return {
         "id": new_id("re"),
         "object": "refund",
@@ -183,6 +185,6 @@ def refund(ch: Obj, amount: int, reason: str | None, metadata: dict[str, str]) -
         "reason": reason,
         "receipt_number": None,
         "source_transfer_reversal": None,
-        "status": "succeeded",
+        "status": status,
         "transfer_reversal": None,
     }

@@ -27,6 +27,7 @@ class Sim:
         self.dispatcher.on_delivered = self.store.delivered
         self.idempotency = IdempotencyCache()
         self.async_payment_delay = settings.stripe_sim_async_payment_delay
+        self.refund_status = "succeeded"  # where new refunds start; POST /_sim/config changes it
         self._timers: dict[object, asyncio.TimerHandle] = {}
 
     @property

@@ -1,11 +1,12 @@
 """stripe_sim /_sim: scripted payment, delivery log and run-time config for tests (not Stripe's API)."""
 
 import dataclasses
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from stripe_sim import charges
 from stripe_sim.checkout import OUTCOMES, Outcome
 from stripe_sim.errors import invalid
 from stripe_sim.http import request_id
@@ -28,6 +29,7 @@ class ConfigUpdate(BaseModel):
     retry_max: float | None = Field(default=None, ge=0)
     max_attempts: int | None = Field(default=None, ge=0)
     async_payment_delay: float | None = Field(default=None, ge=0)
+    refund_status: Literal["succeeded", "pending"] | None = None  # where new refunds start
 
 
 @router.post("/checkout/sessions/{session_id}/pay")
@@ -42,6 +44,23 @@ async def pay_session(
     chosen: Outcome = next(o for o in OUTCOMES if o == outcome)
     sim.pay(record, chosen, email.strip() or None, Origin(request_id(request)))
     return sim.store.render_session(record, ())
+
+
+@router.post("/refunds/{refund_id}/settle")
+async def settle_refund(
+    refund_id: str,
+    request: Request,
+    outcome: Annotated[str, Form()],
+    failure_reason: Annotated[str, Form()] = "",
+) -> Obj:
+    """A refund's later news: a pending one `succeeded`, `failed` or `canceled`; a succeeded one
+    `failed` (Stripe's refunds can fail after succeeding), with `failure_reason`."""
+    sim = sim_of(request)
+    if outcome not in charges.REFUND_OUTCOMES:
+        raise invalid("outcome", f"outcome must be one of {', '.join(charges.REFUND_OUTCOMES)}")
+    return charges.settle_refund(
+        sim.store, refund_id, outcome, failure_reason.strip() or None, Origin(request_id(request))
+    )
 
 
 @router.post("/webhooks")
@@ -77,6 +96,7 @@ async def get_config(request: Request) -> Obj:
     config.pop("secret")
     return config | {
         "async_payment_delay": sim.async_payment_delay,
+        "refund_status": sim.refund_status,
         "webhooks_enabled": sim.dispatcher.enabled,
     }
 
@@ -88,6 +108,8 @@ async def set_config(update: ConfigUpdate, request: Request) -> Obj:
     changes = update.model_dump(exclude_unset=True)
     if "async_payment_delay" in changes:
         sim.async_payment_delay = changes.pop("async_payment_delay")
+    if "refund_status" in changes:
+        sim.refund_status = changes.pop("refund_status") or "succeeded"
     if "webhook_url" in changes:
         changes["url"] = changes.pop("webhook_url") or None
     for name, value in changes.items():

@@ -47,6 +47,11 @@ class RunningSim:
         data = {"outcome": outcome} | ({"email": email} if email else {})
         return await self._call("POST", f"/_sim/checkout/sessions/{session_id}/pay", data=data)
 
+    async def settle_refund(self, refund_id: str, outcome: str, failure_reason: str | None = None) -> Obj:
+        """POST /_sim/refunds/{id}/settle: `succeeded`, `failed` or `canceled`; returns the refund."""
+        data = {"outcome": outcome} | ({"failure_reason": failure_reason} if failure_reason else {})
+        return await self._call("POST", f"/_sim/refunds/{refund_id}/settle", data=data)
+
     async def configure(self, **changes: Any) -> Obj:
         """POST /_sim/config, e.g. `configure(chaos=True, webhook_url=url)`."""
         return await self._call("POST", "/_sim/config", json=changes)

@@ -14,10 +14,12 @@ from uuid import UUID, uuid4
 from messaging.event import Envelope
 from messaging.events.orders import OrderCreated, OrderLine, OrderPaid
 from messaging.events.payments import (
+    PaymentDuplicateRefunded,
     PaymentExpired,
     PaymentFailed,
     PaymentPending,
     PaymentRefunded,
+    PaymentRefundReversed,
     PaymentSucceeded,
 )
 from orders.messages import PaymentDeadlineReached
@@ -28,7 +30,11 @@ KINDS = ("succeeded", "failed", "expired", "refunded", "deadline")
 def payment_event(
     kind: str, order_id: UUID, *, amount: int = 2900, session: str = "cs_test_1"
 ) -> Envelope[Any]:
-    """A payment event (or the deadline check) for an order, as the payments service would send it."""
+    """A payment event (or the deadline check) for an order, as the payments service would send it.
+
+    The refund kinds are one payment's history: `partially_refunded` (half), `refunded` (the other
+    half: in full), `refund_failed` (that second half failed at Stripe), `refunded_again` (refunded
+    once more: in full again)."""
     common = {
         "order_id": order_id,
         "stripe_event_id": f"evt_{uuid4().hex[:12]}",
@@ -50,6 +56,27 @@ def payment_event(
         event = PaymentRefunded(**common, amount_captured=amount, fully_refunded=True)
     elif kind == "partially_refunded":
         event = PaymentRefunded(**{**common, "amount": amount // 2}, amount_captured=amount)
+    elif kind == "refund_failed":
+        half = amount // 2
+        event = PaymentRefundReversed(
+            **{**common, "amount": amount - half},
+            amount_reversed=half,
+            refund_id="re_second_half",
+            refund_amount=half,
+            refund_status="failed",
+            failure_reason="expired_or_canceled_card",
+        )
+    elif kind == "refunded_again":
+        event = PaymentRefunded(
+            **common, amount_captured=amount, fully_refunded=True, amount_reversed=amount // 2
+        )
+    elif kind == "duplicate_refunded":  # a second payment (session), refunded by payments
+        event = PaymentDuplicateRefunded(
+            **common,
+            refund_id=f"re_{session}",
+            refund_status="succeeded",
+            paid_by_checkout_session_id="cs_test_1",
+        )
     elif kind == "deadline":
         event = PaymentDeadlineReached(order_id=order_id)
     else:

@@ -72,8 +72,10 @@ class InMemoryRepository:
     async def lock_order(self, order_id: UUID) -> Order | None:
         return self.orders.get(order_id)
 
-    async def set_status(self, order_id: UUID, status: OrderStatus) -> None:
-        self.orders[order_id] = dataclasses.replace(self.orders[order_id], status=status)
+    async def set_status(self, order_id: UUID, status: OrderStatus, refund_reversals: int) -> None:
+        self.orders[order_id] = dataclasses.replace(
+            self.orders[order_id], status=status, refund_reversals=refund_reversals
+        )
 
     async def record_intent(
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED

@@ -15,7 +15,16 @@ from pydantic import SecretStr
 
 from messaging.event import Envelope
 from payments.deps import Deps
-from payments.domain import Mismatch, Order, Session, SessionStatus, StripeEvent
+from payments.domain import (
+    Mismatch,
+    Order,
+    Refund,
+    RefundSeen,
+    RefundStatus,
+    Session,
+    SessionStatus,
+    StripeEvent,
+)
 from payments.orders_client import OrdersUnavailable
 from payments.settings import Settings
 from payments.stripe_gateway import CreatedSession, RemoteSession, StripeRefused, WebhookVerifier
@@ -31,6 +40,8 @@ class State:
     notes: dict[str, str] = field(default_factory=dict)
     reviews: list[tuple[str, Mismatch]] = field(default_factory=list)
     outbox: list[Envelope[Any]] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    refund_errors: list[str] = field(default_factory=list)
 
 
 class InMemoryRepository:
@@ -51,8 +62,34 @@ class InMemoryRepository:
 
     lock_session = get_session
 
-    async def lock_session_by_payment_intent(self, payment_intent_id: str) -> Session | None:
+    async def session_by_payment_intent(self, payment_intent_id: str) -> Session | None:
         return self._by(payment_intent_id=payment_intent_id)
+
+    async def lock_order_sessions(self, session_id: str) -> list[Session]:
+        one = self._by(session_id=session_id)
+        if one is None:
+            return []
+        return sorted(
+            (x for x in self.s.sessions.values() if x.order_id == one.order_id), key=lambda x: x.attempt
+        )
+
+    async def session_refunds(self, session_id: str) -> list[Refund]:
+        return [r for r in self.s.refunds if r.checkout_session_id == session_id]
+
+    async def save_refund(self, refund: Refund) -> None:
+        if refund.id is None:
+            self.s.refunds.append(replace(refund, id=len(self.s.refunds) + 1))
+            return
+        self.s.refunds = [refund if r.id == refund.id else r for r in self.s.refunds]
+
+    async def due_refunds(self, limit: int) -> list[Refund]:
+        return [r for r in self.s.refunds if r.status is RefundStatus.TO_ISSUE][:limit]
+
+    async def refund_attempt(self, refund: Refund, error: str, *, refused: bool, max_wait: float) -> int:
+        self.s.refund_errors.append(error)
+        if refused:
+            await self.save_refund(replace(refund, status=RefundStatus.REFUSED))
+        return len(self.s.refund_errors)
 
     async def insert_session(self, session: Session) -> None:
         assert (session.order_id, session.attempt) not in self.s.sessions
@@ -121,6 +158,8 @@ class FakeStripe:
     calls: list[str] = field(default_factory=list)
     fail_with: list[Exception] = field(default_factory=list)
     remote: dict[str, RemoteSession] = field(default_factory=dict)
+    refunds: dict[str, RefundSeen] = field(default_factory=dict)  # by idempotency key, as Stripe replays
+    refund_fail_with: list[Exception] = field(default_factory=list)
     _ids: Any = field(default_factory=itertools.count)
 
     async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession:
@@ -137,6 +176,17 @@ class FakeStripe:
 
     async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None:
         return next((r for r in self.remote.values() if r.payment_intent_id == payment_intent_id), None)
+
+    async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> RefundSeen:
+        self.calls.append(idempotency_key)
+        if self.refund_fail_with:
+            raise self.refund_fail_with.pop(0)
+        if idempotency_key not in self.refunds:
+            meta = params["metadata"]["paybus_refund"]
+            self.refunds[idempotency_key] = RefundSeen(
+                f"re_test_{next(self._ids)}", params["amount"], "eur", RefundStatus.SUCCEEDED, ours=meta
+            )
+        return self.refunds[idempotency_key]
 
     async def aclose(self) -> None:
         return None

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -182,13 +182,15 @@ def sim_settings(webhook_url: str) -> SimSettings:
 
 
 @contextlib.asynccontextmanager
-async def relaying(relay: Relay) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run())
+async def running(*jobs: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """The worker's loops (the relay, the refund issuer) as tasks for the test's length."""
+    tasks = [asyncio.create_task(job) for job in jobs]
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def via_gateway(app: Any) -> Any:
@@ -202,3 +204,17 @@ def via_gateway(app: Any) -> Any:
         await app(scope, receive, send)
 
     return with_token
+
+
+async def two_sessions_paid(harness: Harness, order: dict[str, Any]) -> tuple[str, str]:
+    """The issue's reproduction: session A expires on our clock while Stripe still accepts it, so the
+    customer gets session B too; then both are paid."""
+    first = (await harness.checkout(order)).json()["session_id"]
+    await harness.pool.execute(
+        "UPDATE checkout_sessions SET expires_at = now() - interval '1 second' WHERE session_id = $1", first
+    )
+    second = (await harness.checkout(order)).json()["session_id"]
+    assert second != first
+    await harness.sim.pay(first)
+    await harness.sim.pay(second)
+    return first, second

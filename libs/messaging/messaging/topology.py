@@ -343,12 +343,15 @@ _PAYMENT_EVENTS: tuple[type[Event], ...] = (
     payment_events.PaymentFailed,
     payment_events.PaymentExpired,
     payment_events.PaymentRefunded,
+    payment_events.PaymentDuplicateRefunded,
+    payment_events.PaymentRefundReversed,
 )
 _ORDER_EVENTS: tuple[type[Event], ...] = (
     order_events.OrderCreated,
     order_events.OrderPaid,
     order_events.OrderCanceled,
     order_events.OrderRefunded,
+    order_events.OrderRefundReversed,
     order_events.OrderPaymentFailed,
     order_events.OrderPaymentParked,
 )

@@ -121,6 +121,9 @@ class SessionStatus(BaseModel):
     order_id: UUID
     status: str  # open, complete, expired
     payment_status: str  # paid, unpaid, no_payment_required
+    amount: int | None = None  # minor units
+    currency: str | None = None
+    second_payment: bool = False  # paid after another session paid the order: refunded in full
 
 
 class ErrorBody(BaseModel):

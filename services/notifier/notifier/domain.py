@@ -28,6 +28,9 @@ class Template(StrEnum):
     PAYMENT_FAILED = "payment_failed"
     CANCELED = "canceled"
     REFUND = "refund"
+    DUPLICATE_REFUND = "duplicate_refund"  # a second payment, refunded by payments
+    REFUND_REVERSED = "refund_reversed"  # a refund failed or was canceled: the order is paid again
+    DUPLICATE_REFUND_FAILED = "duplicate_refund_failed"  # the refund of a second payment did not go through
     PAYMENT_PARKED = "payment_parked"  # to the shop, not the customer
 
 
@@ -53,6 +56,7 @@ class Order:
     status: OrderStatus
     created_at: datetime  # when the notifier first heard of it
     payment_deadline: datetime | None = None
+    refund_reversals: int = 0  # with the status, orders the news (messaging.events.orders.newer)
 
     @property
     def ref(self) -> str:
@@ -200,10 +204,39 @@ def canceled(order: Order, reason: str | None, base_url: str) -> Mail:
     return Mail(order, "canceled", Template.CANCELED, subject, links, reason=reason)
 
 
-def refund(order: Order, refunded_so_far: int) -> Mail:
-    """Keyed by the running refunded total: each refund moves it, a duplicate event repeats it."""
+def refund(order: Order, refunded_so_far: int, gross: int) -> Mail:
+    """Keyed by the gross refunded total (refunds that later failed included): each refund moves it,
+    a duplicate event repeats it, and a refund issued again after one failed is a new e-mail."""
     subject = f"Refund issued for order {order.ref}"
-    return Mail(order, f"refund.{refunded_so_far}", Template.REFUND, subject, refunded=refunded_so_far)
+    return Mail(order, f"refund.{gross}", Template.REFUND, subject, refunded=refunded_so_far)
+
+
+def duplicate_refund(order: Order, checkout_session_id: str, amount: int) -> Mail:
+    """One per second payment (its checkout session): payments refunded it in full."""
+    subject = f"Your second payment for order {order.ref} was refunded"
+    return Mail(
+        order, f"duplicate_refund.{checkout_session_id}", Template.DUPLICATE_REFUND, subject, refunded=amount
+    )
+
+
+_REFUND_OUTCOME = {"failed": "the refund failed", "canceled": "the refund was canceled"}
+
+
+def refund_reversed(
+    order: Order,
+    refund_id: str,
+    amount: int,
+    status: str,
+    failure_reason: str | None,
+    *,
+    second_payment: bool,
+) -> Mail:
+    """One per refund that failed or was canceled (its Stripe id): the customer did not get the money."""
+    template = Template.DUPLICATE_REFUND_FAILED if second_payment else Template.REFUND_REVERSED
+    outcome = _REFUND_OUTCOME.get(status, f"the refund is {status}")
+    reason = f"{outcome} ({failure_reason.replace('_', ' ')})" if failure_reason else outcome
+    subject = f"Refund for order {order.ref} did not go through"
+    return Mail(order, f"{template.value}.{refund_id}", template, subject, refunded=amount, reason=reason)
 
 
 def payment_parked(order: Order, session_id: str, reason: str, shop_email: str) -> Mail:

@@ -23,8 +23,10 @@ from messaging.events.orders import (
     OrderPaymentFailed,
     OrderPaymentParked,
     OrderRefunded,
+    OrderRefundReversed,
+    newer,
 )
-from messaging.events.payments import PaymentRefunded
+from messaging.events.payments import PaymentDuplicateRefunded, PaymentRefunded, PaymentRefundReversed
 from messaging.inbox import Inbox
 from messaging.money import format_money
 from messaging.topology import NOTIFIER_ORDERS, NOTIFIER_PAYMENTS
@@ -52,20 +54,22 @@ def _snapshot(msg: Envelope[Any]) -> Order:
         status=data.status,
         created_at=msg.occurred_at,
         payment_deadline=data.payment_deadline,
+        refund_reversals=data.refund_reversals,
     )
 
 
 async def _observe(repo: Repository, msg: Envelope[Any]) -> Order:
-    """The projection after an order event: stored on first sight, its status only moving forward."""
+    """The projection after an order event: stored on first sight, then moved only by later news
+    (a higher rank, or a refund reversal: `newer`)."""
     snapshot = _snapshot(msg)
     await repo.save_order(snapshot)
     order = await repo.lock_order(snapshot.id)
     assert order is not None  # stored just above, in this transaction
-    moved = order.status.advance(snapshot.status)
-    if moved is not order.status:
-        await repo.set_status(order.id, moved)
-        log.info("order %s is %s (message %s, correlation %s)", order.id, moved, msg.id, msg.correlation_id)
-        order = dataclasses.replace(order, status=moved)
+    if newer(snapshot.status, snapshot.refund_reversals, order.status, order.refund_reversals):
+        status, reversals = snapshot.status, snapshot.refund_reversals
+        await repo.set_status(order.id, status, reversals)
+        log.info("order %s is %s (message %s, correlation %s)", order.id, status, msg.id, msg.correlation_id)
+        order = dataclasses.replace(order, status=status, refund_reversals=reversals)
     return order
 
 
@@ -156,9 +160,40 @@ async def on_order_refunded(msg: Envelope[OrderRefunded], deps: Deps) -> None:
     await _handle(msg, deps, ORDERS_INBOX, lambda order: None)
 
 
+async def on_order_refund_reversed(msg: Envelope[OrderRefundReversed], deps: Deps) -> None:
+    # payment.refund_reversed drives the e-mail (payments knows the refund): this only mirrors.
+    await _handle(msg, deps, ORDERS_INBOX, lambda order: None)
+
+
 async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:
-    amount = msg.data.amount
-    await _handle(msg, deps, PAYMENTS_INBOX, lambda order: domain.refund(order, amount))
+    amount, gross = msg.data.amount, msg.data.amount + msg.data.amount_reversed
+    await _handle(msg, deps, PAYMENTS_INBOX, lambda order: domain.refund(order, amount, gross))
+
+
+async def on_payment_duplicate_refunded(msg: Envelope[PaymentDuplicateRefunded], deps: Deps) -> None:
+    """A second payment, refunded by payments: only payments knows of it (orders never saw it pay)."""
+    data = msg.data
+    await _handle(
+        msg, deps, PAYMENTS_INBOX,
+        lambda order: domain.duplicate_refund(order, data.checkout_session_id, data.amount),
+    )  # fmt: skip
+
+
+async def on_payment_refund_reversed(msg: Envelope[PaymentRefundReversed], deps: Deps) -> None:
+    """A refund failed or was canceled at Stripe: the customer is told it did not reach them."""
+    d = msg.data
+
+    def mail_for(order: Order) -> Mail:
+        return domain.refund_reversed(
+            order,
+            d.refund_id,
+            d.refund_amount,
+            d.refund_status,
+            d.failure_reason,
+            second_payment=d.second_payment,
+        )
+
+    await _handle(msg, deps, PAYMENTS_INBOX, mail_for)
 
 
 HANDLERS: Handlers[Deps] = {
@@ -167,6 +202,9 @@ HANDLERS: Handlers[Deps] = {
     OrderPaymentFailed: on_order_payment_failed,
     OrderCanceled: on_order_canceled,
     OrderRefunded: on_order_refunded,
+    OrderRefundReversed: on_order_refund_reversed,
     OrderPaymentParked: on_order_payment_parked,
     PaymentRefunded: on_payment_refunded,
+    PaymentDuplicateRefunded: on_payment_duplicate_refunded,
+    PaymentRefundReversed: on_payment_refund_reversed,
 }

@@ -15,15 +15,16 @@ from notifier.domain import EmailState, InvoiceNumber, Mail, Order
 
 # The first order event stores the order; a later one fills in lines an older producer did not send.
 SAVE_ORDER = """
-INSERT INTO orders (order_id, email, lines, total, currency, status, payment_deadline, created_at)
-VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)
+INSERT INTO orders (order_id, email, lines, total, currency, status, payment_deadline, created_at,
+    refund_reversals)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (order_id) DO UPDATE SET lines = EXCLUDED.lines
 WHERE orders.lines = '[]'::jsonb AND EXCLUDED.lines <> '[]'::jsonb"""
 GET_ORDER = """
-SELECT order_id, email, lines, total, currency, status, payment_deadline, created_at
+SELECT order_id, email, lines, total, currency, status, payment_deadline, created_at, refund_reversals
 FROM orders WHERE order_id = $1"""
 LOCK_ORDER = GET_ORDER + " FOR UPDATE"
-SET_STATUS = "UPDATE orders SET status = $2 WHERE order_id = $1"
+SET_STATUS = "UPDATE orders SET status = $2, refund_reversals = $3 WHERE order_id = $1"
 RECORD_INTENT = """
 INSERT INTO emails (order_id, kind, message_id, recipient, subject, cause_id, correlation_id, state,
     invoice_series, invoice_seq)
@@ -74,7 +75,7 @@ class Repository(Protocol):
         """The order, locked until the transaction ends: its events apply one at a time."""
         ...
 
-    async def set_status(self, order_id: UUID, status: OrderStatus) -> None: ...
+    async def set_status(self, order_id: UUID, status: OrderStatus, refund_reversals: int) -> None: ...
 
     async def record_intent(
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
@@ -130,6 +131,7 @@ class PgRepository:
             order.status.value,
             order.payment_deadline,
             order.created_at,
+            order.refund_reversals,
         )
 
     async def get_order(self, order_id: UUID) -> Order | None:
@@ -140,8 +142,8 @@ class PgRepository:
         row = await self._conn.fetchrow(LOCK_ORDER, order_id)
         return _order(row) if row is not None else None
 
-    async def set_status(self, order_id: UUID, status: OrderStatus) -> None:
-        await self._conn.execute(SET_STATUS, order_id, status.value)
+    async def set_status(self, order_id: UUID, status: OrderStatus, refund_reversals: int) -> None:
+        await self._conn.execute(SET_STATUS, order_id, status.value, refund_reversals)
 
     async def record_intent(
         self, mail: Mail, cause_id: str, correlation_id: str, state: EmailState = EmailState.INTENDED
@@ -200,4 +202,5 @@ def _order(row: asyncpg.Record) -> Order:
         status=OrderStatus(row["status"]),
         created_at=row["created_at"],
         payment_deadline=row["payment_deadline"],
+        refund_reversals=row["refund_reversals"],
     )

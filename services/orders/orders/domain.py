@@ -18,6 +18,7 @@ from messaging.events.orders import (
     OrderPaymentFailed,
     OrderPaymentParked,
     OrderRefunded,
+    OrderRefundReversed,
     OrderStatus,
 )
 from messaging.events.payments import PaymentMethod, Tax
@@ -64,6 +65,8 @@ class Order:
     payment_intent_id: str | None = None
     sessions: Mapping[str, Session] = field(default_factory=dict)
     deadline_reached: bool = False
+    refund_reversed_amount: int = 0  # refunds that failed or were canceled; refunded_amount is net of them
+    refund_reversals: int = 0  # order.refund_reversed events published (order events carry it)
 
     @property
     def payment_in_flight(self) -> bool:
@@ -83,6 +86,16 @@ class Payment:
     reason: str | None = None  # a failure's, as Stripe gave it
     method: PaymentMethod | None = None  # a success's: how Stripe says it was paid (for the invoice)
     tax: Tax | None = None  # a success's: the tax the session charged (for the invoice)
+    reversed: int = 0  # a refund event's: refunds of the payment that failed or were canceled, in total
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """One refund that failed or was canceled at Stripe, as payment.refund_reversed names it."""
+
+    refund_id: str
+    amount: int
+    status: str
 
 
 @dataclass(frozen=True)
@@ -224,6 +237,7 @@ def _base(order: Order) -> dict[str, object]:
         "currency": order.currency,
         "lines": order.lines,
         "payment_deadline": order.payment_deadline,
+        "refund_reversals": order.refund_reversals,
     }
 
 
@@ -336,7 +350,52 @@ def payment_refunded(order: Order, payment: Payment, *, full: bool) -> Outcome:
             return _parked(order, review)
         paid = _paid(order, payment)
         order, events = paid.order, paid.events
-    order = dataclasses.replace(order, refunded_amount=max(order.refunded_amount, payment.amount))
+    refunds = _refunds(order, payment, full=full, reversal=None)
+    return Outcome(refunds.order, events + refunds.events)
+
+
+def refund_reversed(order: Order, payment: Payment, reversal: Reversal) -> Outcome:
+    """A refund of the order's payment failed or was canceled: the money stayed with the shop.
+
+    The one explicit exception to forward-only: the refunded amount goes back down, and a refunded
+    order whose refunds no longer cover its total is paid again. Each reversal is counted
+    (`refund_reversals`, carried by every order event) so consumers order the news. Totals only grow
+    (gross and reversed), so a copy or a late event changes nothing; an unpaid order keeps the totals
+    for when its payment.succeeded arrives.
+    """
+    if order.status.rank < OrderStatus.PAID.rank:
+        return Outcome(_refund_totals(order, payment))
+    return _refunds(order, payment, full=False, reversal=reversal)
+
+
+def _refund_totals(order: Order, payment: Payment) -> Order:
+    """Keep the largest gross (net + reversed) and reversed totals heard: reorder-safe."""
+    gross = max(order.refunded_amount + order.refund_reversed_amount, payment.amount + payment.reversed)
+    reversed_ = max(order.refund_reversed_amount, payment.reversed)
+    return dataclasses.replace(order, refunded_amount=gross - reversed_, refund_reversed_amount=reversed_)
+
+
+def _refunds(order: Order, payment: Payment, *, full: bool, reversal: Reversal | None) -> Outcome:
+    """A paid or refunded order after a refund event: reversal first (back to paid), then refunded."""
+    before, order = order, _refund_totals(order, payment)
+    events: tuple[Event, ...] = ()
+    if order.refund_reversed_amount > before.refund_reversed_amount:
+        back = order.status is OrderStatus.REFUNDED and order.refunded_amount < order.total
+        order = dataclasses.replace(
+            order,
+            status=OrderStatus.PAID if back else order.status,
+            refund_reversals=order.refund_reversals + 1,
+        )
+        events += (
+            OrderRefundReversed(
+                **_base(order),
+                amount_refunded=order.refunded_amount,
+                refund_id=reversal.refund_id if reversal else None,
+                refund_amount=reversal.amount if reversal else None,
+                refund_status=reversal.status if reversal else None,
+            ),
+        )
+    full = full and order.refunded_amount == payment.amount  # a stale "full" after a reversal is not
     if order.status is OrderStatus.PAID and (full or order.refunded_amount >= order.total):
         order = dataclasses.replace(order, status=OrderStatus.REFUNDED)
         events += (OrderRefunded(**_base(order), amount_refunded=order.refunded_amount),)

@@ -13,13 +13,14 @@ from messaging.events.payments import (
     PaymentFailed,
     PaymentPending,
     PaymentRefunded,
+    PaymentRefundReversed,
     PaymentSucceeded,
 )
 from messaging.inbox import Inbox
 from messaging.topology import ORDERS_DEADLINES, ORDERS_PAYMENTS
 from orders import domain
 from orders.deps import Deps
-from orders.domain import Order, Outcome, Payment, Review
+from orders.domain import Order, Outcome, Payment, Reversal, Review
 from orders.messages import PaymentDeadlineReached
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def _payment(msg: Envelope[Any]) -> Payment:
         reason=getattr(data, "reason", None),
         method=getattr(data, "payment_method", None),
         tax=getattr(data, "tax", None),
+        reversed=getattr(data, "amount_reversed", 0),
     )
 
 
@@ -113,6 +115,18 @@ async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> Non
     await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_refunded(order, payment, full=full))
 
 
+async def on_payment_refund_reversed(msg: Envelope[PaymentRefundReversed], deps: Deps) -> None:
+    """A refund failed or was canceled. The refund of a second payment (payments refunded a payment the
+    order never counted) does not touch the order: the message is claimed and nothing else happens."""
+    data = msg.data
+    payment, reversal = _payment(msg), Reversal(data.refund_id, data.refund_amount, data.refund_status)
+    if data.second_payment:
+        change: Callable[[Order], Outcome] = Outcome
+    else:
+        change = lambda order: domain.refund_reversed(order, payment, reversal)  # noqa: E731
+    await _apply(msg, deps, PAYMENTS_INBOX, change)
+
+
 async def on_payment_deadline_reached(msg: Envelope[PaymentDeadlineReached], deps: Deps) -> None:
     at = deps.now()
     await _apply(msg, deps, DEADLINES_INBOX, lambda order: domain.deadline_reached(order, at))
@@ -124,6 +138,7 @@ PAYMENT_HANDLERS: Handlers[Deps] = {
     PaymentFailed: on_payment_failed,
     PaymentExpired: on_payment_expired,
     PaymentRefunded: on_payment_refunded,
+    PaymentRefundReversed: on_payment_refund_reversed,
 }
 DEADLINE_HANDLERS: Handlers[Deps] = {PaymentDeadlineReached: on_payment_deadline_reached}
 HANDLERS: Handlers[Deps] = {**PAYMENT_HANDLERS, **DEADLINE_HANDLERS}

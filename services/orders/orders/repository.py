@@ -35,6 +35,7 @@ FROM new_order, unnest($8::text[], $9::text[], $10::integer[], $11::bigint[], $1
 GET_ORDER = """
 SELECT id, status, email, total, currency, created_at, payment_deadline, paid_at, canceled_at, cancel_reason,
     refunded_amount, checkout_session_id, payment_intent_id, sessions, deadline_reached,
+    refund_reversed_amount, refund_reversals,
     (SELECT json_agg(json_build_object('product_id', product_id, 'name', name, 'quantity', quantity,
         'unit_price', unit_price, 'line_total', line_total) ORDER BY position)
      FROM order_lines WHERE order_id = orders.id) AS lines
@@ -42,6 +43,7 @@ FROM orders WHERE id = $1"""
 LOCK_ORDER = """
 SELECT id, status, email, total, currency, created_at, payment_deadline, paid_at, canceled_at, cancel_reason,
     refunded_amount, checkout_session_id, payment_intent_id, sessions, deadline_reached,
+    refund_reversed_amount, refund_reversals,
     (SELECT json_agg(json_build_object('product_id', product_id, 'name', name, 'quantity', quantity,
         'unit_price', unit_price, 'line_total', line_total) ORDER BY position)
      FROM order_lines WHERE order_id = orders.id) AS lines
@@ -49,7 +51,7 @@ FROM orders WHERE id = $1 FOR UPDATE OF orders"""
 SAVE_ORDER = """
 UPDATE orders SET status = $2, paid_at = $3, canceled_at = $4, cancel_reason = $5, refunded_amount = $6,
     checkout_session_id = $7, payment_intent_id = $8, sessions = $9::jsonb, deadline_reached = $10,
-    updated_at = now()
+    refund_reversed_amount = $11, refund_reversals = $12, updated_at = now()
 WHERE id = $1"""
 
 ADD_REVIEW = """
@@ -161,6 +163,8 @@ class PgRepository:
             order.payment_intent_id,
             json.dumps({k: v.value for k, v in order.sessions.items()}),
             order.deadline_reached,
+            order.refund_reversed_amount,
+            order.refund_reversals,
         )
 
     async def add_review(self, review: Review, *, message_id: str, kind: str) -> None:

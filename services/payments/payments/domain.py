@@ -3,6 +3,7 @@ the webhook rules: a Stripe event and a recorded session in, payment events out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from messaging.event import Event
 from messaging.events.orders import OrderLine, OrderStatus, payable
 from messaging.events.payments import (
+    PaymentDuplicateRefunded,
     PaymentExpired,
     PaymentFailed,
     PaymentPending,
     PaymentRefunded,
+    PaymentRefundReversed,
     PaymentSucceeded,
 )
 
@@ -84,7 +87,13 @@ class Session:
     payment_intent_id: str | None = None
     outcome: Outcome | None = None
     succeeded_event_id: str | None = None
-    refunded_amount: int = 0
+    refunded_amount: int = 0  # gross: every refund counted so far, reversed ones included (high-water)
+    duplicate_of: str | None = None  # a second payment: the session that paid the order first
+    reversed_amount: int = 0  # refunds that failed or were canceled after being counted
+
+    @property
+    def net_refunded(self) -> int:
+        return self.refunded_amount - self.reversed_amount
 
     def reusable(self, now: datetime) -> bool:
         return self.status is SessionStatus.OPEN and self.session_id is not None and self.expires_at > now
@@ -182,7 +191,12 @@ SESSION_EVENTS = frozenset(
         "checkout.session.expired",
     }
 )
-REFUND_EVENT = "charge.refunded"
+REFUND_EVENT = "charge.refunded"  # data.object is the charge: its net refunded total
+# data.object is one refund: its id, amount and status (Stripe's refund lifecycle)
+REFUND_OBJECT_EVENTS = frozenset(
+    {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+)
+REFUND_EVENTS = REFUND_OBJECT_EVENTS | {REFUND_EVENT}
 # Which outcome may follow which: one session publishes each at most once and never goes back.
 _NEXT: dict[Outcome | None, frozenset[Outcome]] = {
     None: frozenset(Outcome),
@@ -233,6 +247,7 @@ class Effect:
     events: tuple[Event, ...] = ()
     mismatch: Mismatch | None = None
     note: str = "ignored"  # stored beside the raw event: what it did
+    refunds: tuple[Refund, ...] = ()  # refunds to record: new ones, or ones whose status moved
 
 
 def parse_event(body: bytes) -> StripeEvent:
@@ -317,8 +332,19 @@ def payment_event(outcome: Outcome, session: Session, event: StripeEvent) -> Eve
     return _EVENT_OF[outcome](**fields)
 
 
-def apply_session_event(session: Session, event: StripeEvent) -> Effect:
-    """A checkout.session.* event: at most one event per outcome, never a success on a mismatch."""
+def _succeed(session: Session, event: StripeEvent, paid_by: str | None) -> tuple[Session, Refund | None]:
+    """The session's payment succeeded. When another session of the order already paid it, this one is
+    a second payment: recorded as such, nothing published for it, and a full refund planned."""
+    seen = replace(session, outcome=Outcome.SUCCEEDED, succeeded_event_id=event.id, payment_status="paid")
+    if paid_by is None or paid_by == session.session_id:
+        return seen, None
+    seen = replace(seen, duplicate_of=paid_by)
+    return seen, duplicate_refund(seen, event)
+
+
+def apply_session_event(session: Session, event: StripeEvent, paid_by: str | None = None) -> Effect:
+    """A checkout.session.* event: at most one event per outcome, never a success on a mismatch, and
+    no success for a second payment of an order `paid_by` another session: that one is refunded."""
     outcome = session_outcome(event)
     seen = _observe(session, event)
     if outcome is None:
@@ -328,14 +354,285 @@ def apply_session_event(session: Session, event: StripeEvent) -> Effect:
         return Effect(seen, mismatch=mismatch, note="amount_mismatch")
     if outcome not in _NEXT[session.outcome]:
         return Effect(seen, note=f"already_{session.outcome}")
-    seen = replace(seen, outcome=outcome)
     if outcome is Outcome.SUCCEEDED:
-        seen = replace(seen, succeeded_event_id=event.id, payment_status="paid")
+        seen, refund = _succeed(seen, event, paid_by)
+        if refund is not None:
+            return Effect(seen, note="duplicate_payment", refunds=(refund,))
+        return Effect(seen, (payment_event(outcome, seen, event),), note=f"payment.{outcome}")
+    seen = replace(seen, outcome=outcome)
     return Effect(seen, (payment_event(outcome, seen, event),), note=f"payment.{outcome}")
 
 
-def apply_refund(session: Session, event: StripeEvent) -> Effect:
-    """charge.refunded carries the charge's refunded total: publish when it grows (reorder-safe).
+# --- refunds: second payments, and each refund's lifecycle at Stripe ------------------------------
+
+DUPLICATE_PAYMENT = "duplicate_payment"
+
+
+class RefundStatus(StrEnum):
+    TO_ISSUE = "to_issue"  # ours, decided, not yet accepted by Stripe (the worker issues it)
+    REFUSED = "refused"  # ours, Stripe refused to create it (e.g. the charge was refunded already)
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def rank(self) -> int:
+        return _REFUND_RANK[self]
+
+    @property
+    def counted(self) -> bool:
+        """Stripe took it: part of the payment's refunded total (a reversed one stays in the gross)."""
+        return self.rank >= 1 and self is not RefundStatus.REFUSED
+
+    @property
+    def reversed(self) -> bool:
+        return self in (RefundStatus.FAILED, RefundStatus.CANCELED)
+
+
+_REFUND_RANK = {
+    RefundStatus.TO_ISSUE: 0,
+    RefundStatus.REFUSED: 3,
+    RefundStatus.PENDING: 1,
+    RefundStatus.REQUIRES_ACTION: 1,
+    RefundStatus.SUCCEEDED: 2,
+    RefundStatus.FAILED: 3,
+    RefundStatus.CANCELED: 3,
+}
+STRIPE_REFUND_STATUSES = frozenset(
+    s.value for s in RefundStatus if s.rank >= 1 and s is not RefundStatus.REFUSED
+)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """One refund of a session's payment: ours (idempotency_key set) or made at Stripe by someone else."""
+
+    order_id: UUID
+    checkout_session_id: str
+    payment_intent_id: str | None
+    amount: int
+    currency: str
+    reason: str
+    status: RefundStatus
+    stripe_refund_id: str | None = None
+    idempotency_key: str | None = None
+    failure_reason: str | None = None
+    decided_by: str | None = None  # the Stripe event that revealed a second payment
+    id: int | None = None  # the row's, once stored
+
+    def moved(self, status: RefundStatus) -> bool:
+        """Stripe's statuses only move forward; pending and requires_action may swap."""
+        return status is not self.status and (
+            status.rank > self.status.rank or (status.rank == self.status.rank == 1)
+        )
+
+
+def refund_key(session_id: str) -> str:
+    """Deterministic per second payment: a retried call replays Stripe's first refund."""
+    return f"paybus-refund-{session_id}"
+
+
+def duplicate_refund(session: Session, event: StripeEvent) -> Refund:
+    """The full refund of a second payment, to issue through Stripe's Refund API."""
+    assert session.session_id is not None
+    left = session.amount - session.net_refunded
+    return Refund(
+        order_id=session.order_id,
+        checkout_session_id=session.session_id,
+        payment_intent_id=session.payment_intent_id,
+        amount=left,
+        currency=session.currency,
+        reason=DUPLICATE_PAYMENT,
+        status=RefundStatus.TO_ISSUE if left > 0 else RefundStatus.REFUSED,
+        idempotency_key=refund_key(session.session_id),
+        decided_by=event.id,
+    )
+
+
+def refund_request(refund: Refund) -> dict[str, Any]:
+    """The Refund API parameters of one of ours (replayed as they are under its idempotency key)."""
+    return {
+        "payment_intent": refund.payment_intent_id,
+        "amount": refund.amount,
+        "reason": "duplicate",
+        "metadata": {
+            "order_id": str(refund.order_id),
+            "checkout_session_id": refund.checkout_session_id,
+            "paybus_refund": refund.idempotency_key,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class RefundSeen:
+    """A refund as Stripe reports it (a refund object in an event, or the Refund API's answer)."""
+
+    id: str
+    amount: int
+    currency: str
+    status: RefundStatus
+    failure_reason: str | None = None
+    reason: str | None = None
+    ours: str | None = None  # metadata.paybus_refund: the idempotency key of one of ours
+
+
+def parse_refund(obj: Obj) -> RefundSeen | None:
+    """A Stripe refund object, or None when it is not one we can trust (a clear note, nothing applied)."""
+    rid, amount, currency, status = obj.get("id"), obj.get("amount"), obj.get("currency"), obj.get("status")
+    if obj.get("object") != "refund" or not isinstance(rid, str) or not rid.startswith("re_"):
+        return None
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        return None
+    if not isinstance(currency, str) or status not in STRIPE_REFUND_STATUSES:
+        return None
+    metadata = obj.get("metadata")
+    ours = metadata.get("paybus_refund") if isinstance(metadata, dict) else None
+    failure = obj.get("failure_reason")
+    reason = obj.get("reason")
+    return RefundSeen(
+        rid,
+        amount,
+        currency.lower(),
+        RefundStatus(status),
+        failure_reason=failure if isinstance(failure, str) else None,
+        reason=reason if isinstance(reason, str) else None,
+        ours=ours if isinstance(ours, str) else None,
+    )
+
+
+def _base_fields(session: Session, event_id: str) -> Obj:
+    return {
+        "order_id": session.order_id,
+        "stripe_event_id": event_id,
+        "checkout_session_id": session.session_id or "",
+        "currency": session.currency,
+        "payment_intent_id": session.payment_intent_id,
+    }
+
+
+def _record(session: Session, known: Refund | None, seen: RefundSeen) -> Refund | None:
+    """The stored refund after Stripe's news, or None when the news is old (status never goes back)."""
+    if known is None:
+        assert session.session_id is not None
+        return Refund(
+            session.order_id,
+            session.session_id,
+            session.payment_intent_id,
+            seen.amount,
+            seen.currency,
+            seen.reason or "stripe",
+            seen.status,
+            stripe_refund_id=seen.id,
+            failure_reason=seen.failure_reason,
+        )
+    if known.stripe_refund_id == seen.id and not known.moved(seen.status):
+        return None
+    return replace(known, stripe_refund_id=seen.id, status=seen.status, failure_reason=seen.failure_reason)
+
+
+def refund_seen(
+    session: Session, refunds: Sequence[Refund], seen: RefundSeen, event_id: str, paid_by: str | None = None
+) -> Effect:
+    """Record a refund's status; publish what it changes for the payment (issued, grown, reversed)."""
+    if seen.currency != session.currency or seen.amount > session.amount:
+        return Effect(
+            session,
+            mismatch=Mismatch(seen.amount, seen.currency, session.amount, session.currency),
+            note="amount_mismatch",
+        )
+    known = next((r for r in refunds if r.stripe_refund_id == seen.id), None) or next(
+        (r for r in refunds if seen.ours is not None and r.idempotency_key == seen.ours), None
+    )
+    record = _record(session, known, seen)
+    if record is None:
+        return Effect(session, note="refund_already_seen")
+    after = [r for r in refunds if r is not known] + [record]
+    effect = _account(session, after, event_id, paid_by)
+    issued: tuple[Event, ...] = ()
+    if known is not None and known.status is RefundStatus.TO_ISSUE and record.reason == DUPLICATE_PAYMENT:
+        issued = (duplicate_refunded(effect.session, record),)
+    reversal = _reversal(effect.session, session, record, event_id)
+    events = (*effect.events, *issued, *reversal)
+    note = f"refund.{record.status}" if not events else " ".join(e.routing_key for e in events)
+    return replace(effect, events=events, refunds=(*effect.refunds, record), note=note)
+
+
+def duplicate_refunded(session: Session, refund: Refund) -> PaymentDuplicateRefunded:
+    assert refund.stripe_refund_id is not None
+    assert session.duplicate_of is not None
+    return PaymentDuplicateRefunded(
+        **_base_fields(session, refund.decided_by or ""),
+        amount=refund.amount,
+        refund_id=refund.stripe_refund_id,
+        refund_status=refund.status.value,
+        paid_by_checkout_session_id=session.duplicate_of,
+    )
+
+
+def _reversal(after: Session, before: Session, record: Refund, event_id: str) -> tuple[Event, ...]:
+    if after.reversed_amount <= before.reversed_amount or not record.status.reversed:
+        return ()
+    assert record.stripe_refund_id is not None
+    return (
+        PaymentRefundReversed(
+            **_base_fields(after, event_id),
+            amount=after.net_refunded,
+            amount_reversed=after.reversed_amount,
+            refund_id=record.stripe_refund_id,
+            refund_amount=record.amount,
+            refund_status=record.status.value,
+            failure_reason=record.failure_reason,
+            second_payment=after.duplicate_of is not None,
+        ),
+    )
+
+
+def _account(
+    session: Session,
+    refunds: Sequence[Refund],
+    event_id: str,
+    paid_by: str | None,
+    *,
+    hint: int = 0,
+    full: bool = False,
+    captured: int | None = None,
+) -> Effect:
+    """The payment's refunded totals from its refunds (gross high-water and reversed); a grown gross is
+    published as payment.refunded. A refund proves the payment: an unknown success is applied first
+    (or, for a second payment, recorded as such and its refund planned)."""
+    gross = max(session.refunded_amount, hint, sum(r.amount for r in refunds if r.status.counted))
+    reversed_ = max(session.reversed_amount, sum(r.amount for r in refunds if r.status.reversed))
+    seen = replace(session, refunded_amount=gross, reversed_amount=reversed_)
+    events: list[Event] = []
+    plans: tuple[Refund, ...] = ()
+    if gross > 0 and session.outcome is not Outcome.SUCCEEDED:
+        proof = StripeEvent(event_id, "refund", {})
+        seen, plan = _succeed(seen, proof, paid_by)
+        if plan is None:
+            events.append(payment_event(Outcome.SUCCEEDED, seen, proof))
+        else:
+            plans = (plan,)
+    if gross > session.refunded_amount and seen.duplicate_of is None:
+        net = seen.net_refunded
+        events.append(
+            PaymentRefunded(
+                **_base_fields(seen, event_id),
+                amount=net,
+                amount_reversed=reversed_,
+                amount_captured=captured,
+                fully_refunded=full or net >= seen.amount,
+            )
+        )
+    note = "payment.refunded" if events else ("duplicate_payment" if plans else "refund_already_seen")
+    return Effect(seen, tuple(events), note=note, refunds=plans)
+
+
+def apply_refund(
+    session: Session, event: StripeEvent, refunds: Sequence[Refund] = (), paid_by: str | None = None
+) -> Effect:
+    """charge.refunded carries the charge's net refunded total: a lower bound of the gross (reorder-safe).
 
     A refund seen before the success (reordered webhooks) proves the charge succeeded: the success
     is published first, so consumers always see paid before refunded.
@@ -346,22 +643,26 @@ def apply_refund(session: Session, event: StripeEvent) -> Effect:
     if mismatch is not None:
         return Effect(seen, mismatch=mismatch, note="amount_mismatch")
     refunded = charge.get("amount_refunded")
-    if not isinstance(refunded, int) or refunded <= session.refunded_amount:
+    if not isinstance(refunded, int) or isinstance(refunded, bool) or refunded <= 0:
         return Effect(seen, note="refund_already_seen")
-    events: list[Event] = []
-    if session.outcome is not Outcome.SUCCEEDED:
-        seen = replace(seen, outcome=Outcome.SUCCEEDED, succeeded_event_id=event.id, payment_status="paid")
-        events.append(payment_event(Outcome.SUCCEEDED, seen, event))
-    seen = replace(seen, refunded_amount=refunded)
     captured = charge.get("amount_captured")
-    refund = PaymentRefunded(
-        order_id=session.order_id,
-        stripe_event_id=event.id,
-        checkout_session_id=session.session_id or "",
-        amount=refunded,
-        currency=session.currency,
-        payment_intent_id=seen.payment_intent_id,
-        amount_captured=captured if isinstance(captured, int) else None,
-        fully_refunded=charge.get("refunded") is True or refunded >= session.amount,
+    return _account(
+        seen,
+        refunds,
+        event.id,
+        paid_by,
+        hint=refunded,
+        full=charge.get("refunded") is True,
+        captured=captured if isinstance(captured, int) else None,
     )
-    return Effect(seen, (*events, refund), note="payment.refunded")
+
+
+def apply_refund_object(
+    session: Session, event: StripeEvent, refunds: Sequence[Refund] = (), paid_by: str | None = None
+) -> Effect:
+    """refund.created / refund.updated / refund.failed / charge.refund.updated: one refund's status."""
+    seen_refund = parse_refund(event.object)
+    session = replace(session, payment_intent_id=session.payment_intent_id or event.payment_intent)
+    if seen_refund is None:
+        return Effect(session, note="invalid_refund")
+    return refund_seen(session, refunds, seen_refund, event.id, paid_by)

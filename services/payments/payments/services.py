@@ -1,31 +1,40 @@
-"""payments use cases: start a checkout for an order, record a verified Stripe event (webhook)."""
+"""payments use cases: start a checkout for an order, record a verified Stripe event (webhook), issue
+the refunds of second payments (worker)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
 from messaging.event import Envelope
 from payments import domain
-from payments.deps import Deps
+from payments.deps import Deps, Store
 from payments.domain import (
     REFUND_EVENT,
+    REFUND_EVENTS,
     SESSION_EVENTS,
     Effect,
     Order,
+    Outcome,
+    Refund,
+    RefundSeen,
     Session,
     SessionStatus,
     StripeEvent,
     apply_refund,
+    apply_refund_object,
     apply_session_event,
 )
 from payments.repository import Repository
-from payments.stripe_gateway import RemoteSession, StripeRefused
+from payments.stripe_gateway import RemoteSession, StripeApi, StripeRefused, StripeUnavailable
 
 log = logging.getLogger(__name__)
-Rule = Callable[[Session, StripeEvent], Effect]
+# A rule: the session, the event, the session's refunds, and the session that paid the order if another.
+Rule = Callable[[Session, StripeEvent, Sequence[Refund], str | None], Effect]
+MAX_REFUND_BACKOFF = 300.0  # seconds between calls to an unavailable Stripe for one refund, at most
 
 
 class UnknownOrder(LookupError):
@@ -111,33 +120,53 @@ async def _refund_session_hint(event: StripeEvent, deps: Deps) -> RemoteSession 
     the webhook answers 5xx and Stripe delivers the event again later.
     """
     pi = event.payment_intent
-    if event.type != REFUND_EVENT or pi is None:
+    if event.type not in REFUND_EVENTS or pi is None:
         return None
     async with deps.store.transaction() as repo:
-        if await repo.lock_session_by_payment_intent(pi) is not None:
+        if await repo.session_by_payment_intent(pi) is not None:
             return None
     return await deps.stripe.session_for_payment_intent(pi)
+
+
+def _session_rule(session: Session, event: StripeEvent, _: Sequence[Refund], paid_by: str | None) -> Effect:
+    return apply_session_event(session, event, paid_by)
 
 
 async def _apply(repo: Repository, event: StripeEvent, remote: RemoteSession | None) -> str:
     if event.type in SESSION_EVENTS:
         session_id = event.object.get("id")
-        session = await repo.lock_session(session_id) if isinstance(session_id, str) else None
-        return await _save(repo, event, session, apply_session_event)
-    if event.type == REFUND_EVENT and event.payment_intent is not None:
-        session = await repo.lock_session_by_payment_intent(event.payment_intent)
-        if session is None and remote is not None:
-            session = await repo.lock_session(remote.id)
-        return await _save(repo, event, session, apply_refund)
+        return await _save(repo, event, session_id if isinstance(session_id, str) else None, _session_rule)
+    if event.type in REFUND_EVENTS and event.payment_intent is not None:
+        found = await repo.session_by_payment_intent(event.payment_intent)
+        session_id = found.session_id if found is not None else (remote.id if remote is not None else None)
+        rule = apply_refund if event.type == REFUND_EVENT else apply_refund_object
+        return await _save(repo, event, session_id, rule)
     return "ignored"
 
 
-async def _save(repo: Repository, event: StripeEvent, session: Session | None, rule: Rule) -> str:
+async def _locked(repo: Repository, session_id: str | None) -> tuple[Session | None, str | None]:
+    """The session, with every session of its order locked, and the session that paid the order
+    already if it is another one (only one session's success pays an order)."""
+    if session_id is None:
+        return None, None
+    sessions = await repo.lock_order_sessions(session_id)
+    session = next((s for s in sessions if s.session_id == session_id), None)
+    paid_by = next(
+        (s.session_id for s in sessions
+         if s.outcome is Outcome.SUCCEEDED and s.duplicate_of is None and s.session_id != session_id),
+        None,
+    )  # fmt: skip
+    return session, paid_by
+
+
+async def _save(repo: Repository, event: StripeEvent, session_id: str | None, rule: Rule) -> str:
+    session, paid_by = await _locked(repo, session_id)
     if session is None:
         log.warning("stripe event %s (%s) is about no session of ours", event.id, event.type)
         return "unknown_session"
-    effect = rule(session, event)
-    await repo.save_session(effect.session)
+    assert session.session_id is not None
+    refunds = await repo.session_refunds(session.session_id) if event.type in REFUND_EVENTS else []
+    effect = rule(session, event, refunds, paid_by)
     if effect.mismatch is not None:
         m = effect.mismatch
         log.error(
@@ -146,11 +175,84 @@ async def _save(repo: Repository, event: StripeEvent, session: Session | None, r
             m.received_amount, m.received_currency, m.expected_amount, m.expected_currency,
         )  # fmt: skip
         await repo.add_review(event, session, effect.mismatch)
+    await _persist(repo, session, effect, event.id)
+    return effect.note
+
+
+async def _persist(repo: Repository, session: Session, effect: Effect, cause: str) -> None:
+    """The session, its refunds and the events they publish (outbox), in the caller's transaction."""
+    await repo.save_session(effect.session)
+    if effect.session.duplicate_of is not None and session.duplicate_of is None:
+        log.warning(
+            "stripe event %s: session %s is a second payment for order %s (paid by session %s): "
+            "refunding %d %s",
+            cause, session.session_id, session.order_id, effect.session.duplicate_of,
+            effect.session.amount, effect.session.currency,
+        )  # fmt: skip
+    for refund in effect.refunds:
+        await repo.save_refund(refund)
     for payment_event in effect.events:
         envelope = Envelope.wrap(payment_event, correlation_id=str(session.order_id))
         await repo.add_to_outbox(envelope)
         log.info(
             "stripe event %s -> %s message %s, correlation %s",
-            event.id, envelope.type, envelope.id, envelope.correlation_id,
+            cause, envelope.type, envelope.id, envelope.correlation_id,
         )  # fmt: skip
-    return effect.note
+
+
+# --- the refunds payments itself issues (second payments), from the worker ----------------------
+
+
+async def issue_due_refunds(store: Store, stripe: StripeApi, *, limit: int = 20) -> int:
+    """Ask Stripe for every refund decided and not yet issued; returns how many Stripe accepted.
+
+    Outside any transaction: the Refund API call carries the refund's idempotency key, so a call
+    replayed after a crash (or by a second worker) returns the refund Stripe already made.
+    """
+    async with store.transaction() as repo:
+        due = await repo.due_refunds(limit)
+    issued = 0
+    for refund in due:
+        issued += await _issue(refund, store, stripe)
+    return issued
+
+
+async def _issue(refund: Refund, store: Store, stripe: StripeApi) -> int:
+    assert refund.idempotency_key is not None
+    try:
+        seen = await stripe.create_refund(domain.refund_request(refund), refund.idempotency_key)
+    except (StripeRefused, StripeUnavailable) as exc:
+        refused = isinstance(exc, StripeRefused)
+        async with store.transaction() as repo:
+            attempts = await repo.refund_attempt(
+                refund, str(exc), refused=refused, max_wait=MAX_REFUND_BACKOFF
+            )
+        (log.error if refused else log.warning)(
+            "refund %s of session %s (order %s) %s after %d attempt(s): %s",
+            refund.idempotency_key, refund.checkout_session_id, refund.order_id,
+            "refused by Stripe, a person must look" if refused else "not issued yet", attempts, exc,
+        )  # fmt: skip
+        return 0
+    async with store.transaction() as repo:
+        await record_refund(repo, refund.checkout_session_id, seen, refund.decided_by or "")
+    log.info(
+        "refund %s issued as %s (%s) for session %s, order %s",
+        refund.idempotency_key, seen.id, seen.status, refund.checkout_session_id, refund.order_id,
+    )  # fmt: skip
+    return 1
+
+
+async def record_refund(repo: Repository, session_id: str, seen: RefundSeen, cause: str) -> None:
+    """A refund as Stripe answered it, recorded as a webhook about it would be."""
+    session, paid_by = await _locked(repo, session_id)
+    if session is None:
+        raise LookupError(f"refund {seen.id}: no session {session_id}")
+    refunds = await repo.session_refunds(session_id)
+    await _persist(repo, session, domain.refund_seen(session, refunds, seen, cause, paid_by), cause)
+
+
+async def run_refund_issuer(store: Store, stripe: StripeApi, *, interval: float) -> None:
+    """The worker's supervised loop: issue due refunds, then wait `interval` seconds."""
+    while True:
+        await issue_due_refunds(store, stripe)
+        await asyncio.sleep(interval)

@@ -28,6 +28,8 @@ class Settings(BaseServiceSettings):
     payments_min_expires_in: int = 1800
     payments_stripe_timeout: float = 20.0
     payments_stripe_retries: int = 2
+    # The worker looks for refunds to issue (second payments) this often, in seconds.
+    payments_refund_interval: float = 1.0
     # The orders service's internal API: the order a session charges is read from its owner.
     payments_orders_url: str | None = None  # unset: http://127.0.0.1:$ORDERS_PORT
     orders_port: int = 8001

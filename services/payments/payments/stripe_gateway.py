@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import stripe
 
+from payments.domain import RefundSeen, parse_refund
+
 if TYPE_CHECKING:
+    from stripe.params import RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ class StripeApi(Protocol):
     async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession: ...
     async def retrieve_session(self, session_id: str) -> RemoteSession | None: ...
     async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None: ...
+    async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> RefundSeen: ...
     async def aclose(self) -> None: ...
 
 
@@ -106,6 +110,21 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
         return _remote(found.data[0]) if found.data else None
+
+    async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> RefundSeen:
+        """Stripe's Refund API; the idempotency key makes a replayed call return the same refund."""
+        try:
+            refund = await self._client.v1.refunds.create_async(
+                cast("RefundCreateParams", params), {"idempotency_key": idempotency_key}
+            )
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as exc:
+            raise StripeRefused(exc.user_message or str(exc)) from exc
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+        seen = parse_refund(refund.to_dict())
+        if seen is None:
+            raise StripeUnavailable(f"Stripe answered the refund {idempotency_key} with no usable refund")
+        return seen
 
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

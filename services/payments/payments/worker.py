@@ -1,4 +1,5 @@
-"""payments worker: relays the outbox (payment events) to the broker, supervised by runtime."""
+"""payments worker: relays the outbox (payment events) to the broker and issues the refunds of second
+payments through Stripe; both supervised by runtime."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from messaging.outbox import Relay
 from messaging.topology import TOPOLOGY, Topology
+from payments.main import stripe_gateway
+from payments.repository import PgStore
+from payments.services import run_refund_issuer
 from payments.settings import Settings
 from runtime import Resources, WorkerParts
 from runtime.messaging_metrics import messaging_metrics
@@ -27,12 +31,18 @@ def open_worker(
             settings, "payments", name="payments-worker", topology=topology, prefix=prefix
         )
         relay = Relay(resources.pool, resources.broker)
+        store, stripe = PgStore(resources.pool), stripe_gateway(settings)
+        interval = settings.payments_refund_interval
+
+        async def refunds() -> None:
+            await run_refund_issuer(store, stripe, interval=interval)
+
         try:
             if settings.amqp_declare_topology:
                 await resources.broker.declare()
             registry, refresh = messaging_metrics(resources.broker, relay, service="payments")
             yield WorkerParts(
-                tasks={"relay": relay.run},
+                tasks={"relay": relay.run, "refunds": refunds},
                 checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
                 registries=[registry],
                 before_scrape=[refresh],
@@ -40,6 +50,7 @@ def open_worker(
             )
         finally:
             log.info("payments worker stopped: %d published", relay.stats.published)
+            await stripe.aclose()
             await resources.close()
 
     return parts

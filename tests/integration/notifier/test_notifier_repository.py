@@ -48,8 +48,9 @@ async def test_an_order_round_trips_and_the_first_copy_wins(pool) -> None:
         other = Order(ORDER.id, "other@example.com", (), 1, "usd", OrderStatus.PAID, ORDER.created_at)
         await repo.save_order(other)
         assert await repo.get_order(ORDER.id) == ORDER
-        await repo.set_status(ORDER.id, OrderStatus.PAID)
-        assert (await repo.lock_order(ORDER.id)).status is OrderStatus.PAID
+        await repo.set_status(ORDER.id, OrderStatus.PAID, 1)
+        locked = await repo.lock_order(ORDER.id)
+        assert (locked.status, locked.refund_reversals) == (OrderStatus.PAID, 1)
 
 
 async def test_lines_an_older_event_lacked_are_filled_in_by_a_later_one(pool) -> None:
@@ -79,7 +80,7 @@ async def test_an_email_row_goes_from_intended_to_sent_once(pool) -> None:
         assert (row["message_id"], row["cause_id"], row["correlation_id"]) == (mail.message_id, "m-1", "c-1")
         assert (row["attempts"], row["last_error"], row["recipient"]) == (2, None, "repo@example.com")
         assert row["sent_at"] is not None
-        await repo.record_intent(domain.refund(ORDER, 100), "m-3", "c-3")
+        await repo.record_intent(domain.refund(ORDER, 100, 100), "m-3", "c-3")
         await repo.record_failure(ORDER.id, "refund.100", EmailState.FAILED, "550 " + "x" * 2000)
         assert await repo.count_emails() == {"sent": 1, "failed": 1}
         assert len(await conn.fetchval("SELECT last_error FROM emails WHERE kind = 'refund.100'")) == 1000
@@ -131,7 +132,7 @@ async def test_recent_mails_of_a_kind_to_an_address_are_counted_and_held_ones_st
             await repo.lock_address("repo@example.com")
             assert await repo.count_recent("repo@example.com", "confirmation", 3600) == 0
             await repo.record_intent(domain.confirmation(ORDER, "http://s"), "m-1", "c-1")
-            await repo.record_intent(domain.refund(ORDER, 100), "m-2", "c-2")
+            await repo.record_intent(domain.refund(ORDER, 100, 100), "m-2", "c-2")
             await repo.record_intent(domain.confirmation(other, "http://s"), "m-3", "c-3", EmailState.HELD)
         assert await repo.count_recent("Repo@Example.com", "confirmation", 3600) == 1  # held ones not
         assert await repo.count_recent("repo@example.com", "refund", 3600) == 1

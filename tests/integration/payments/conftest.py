@@ -14,6 +14,7 @@ import stripe
 from messaging.outbox import Relay
 from payments.main import create_app, open_deps
 from payments.repository import PgStore
+from payments.services import run_refund_issuer
 from stripe_sim.testing import bind_free_port, running_sim, serving
 from tests.support.payments_live import (
     SERVICE_TOKEN,
@@ -21,7 +22,7 @@ from tests.support.payments_live import (
     Harness,
     orders_app,
     payments_settings,
-    relaying,
+    running,
     sim_settings,
     via_gateway,
 )
@@ -44,7 +45,8 @@ async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harnes
         await stack.enter_async_context(serving(via_gateway(create_app(settings, deps)), sock))
         assert isinstance(deps.store, PgStore)
         relay = Relay(deps.store.pool, broker, poll_interval=0.2)
-        await stack.enter_async_context(relaying(relay))
+        issuer = run_refund_issuer(deps.store, deps.stripe, interval=0.1)
+        await stack.enter_async_context(running(relay.run(), issuer))
         auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=app_url, timeout=20, headers=auth))
         sdk = stripe.StripeClient(

@@ -62,7 +62,7 @@ async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, 
 
     assert message.message_id == str(envelope.id)
     assert message.correlation_id == str(event.order_id)
-    assert live == {"status": "ok", "checks": {"relay": "ok"}}
+    assert live == {"status": "ok", "checks": {"relay": "ok", "refunds": "ok"}}
     assert ready == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "outbox": "ok"}}
 
 

@@ -223,3 +223,38 @@ async def test_canceled_page_for_an_unpaid_order_links_back_to_try_again(client,
     assert page.all("button")  # Pay, right here
     assert "Return to your order to try again" in page.text
     assert link["href"] == f"/orders/{order.id}"
+
+
+async def test_completed_page_of_a_second_payment_says_it_is_refunded_not_thank_you(client, upstreams, order):
+    """Issue 15: the customer who paid a second session comes back to this page; the order is paid by
+    the first one, and this payment is refunded in full: the page says so (payments tells which)."""
+    session_id = await _session_of(client, order.id)
+    upstreams.set_status(order.id, "paid")
+    upstreams.sessions[session_id] = upstreams.sessions[session_id].model_copy(
+        update={
+            "status": "complete",
+            "payment_status": "paid",
+            "amount": 1500,
+            "currency": "eur",
+            "second_payment": True,
+        }
+    )
+    page = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    assert "Your order was already paid" in page.text
+    assert "this payment of €15.00 is refunded to you in full" in page.text
+    assert "Thank you" not in page.text
+    assert page.meta_refresh() is None
+
+
+async def test_a_paid_order_whose_refund_failed_reads_paid_with_what_stays_refunded(client, upstreams, order):
+    """A refund that failed takes the order back to paid (issue 15): both pages say paid, and the amount
+    that stays refunded."""
+    session_id = await _session_of(client, order.id)
+    upstreams.set_status(order.id, "paid")
+    upstreams.orders[order.id] = upstreams.orders[order.id].model_copy(update={"refunded_amount": 500})
+    completed = check_page((await client.get(f"/payment/completed/?session_id={session_id}")).text)
+    canceled = check_page((await client.get(f"/payment/canceled/?order_id={order.id}")).text)
+    for page in (completed, canceled):
+        assert "paid" in page.text
+        assert "Refunded so far: €5.00." in page.text
+        assert "was refunded" not in page.text

@@ -95,6 +95,8 @@ def test_each_queue_carries_the_types_its_bindings_bring_and_no_other() -> None:
         "payment.failed",
         "payment.expired",
         "payment.refunded",
+        "payment.duplicate_refunded",
+        "payment.refund_reversed",
     }
     assert carried["orders.payments"] == payments
     assert carried["notifier.payments"] == payments  # the fanout brings payment events only
@@ -104,6 +106,7 @@ def test_each_queue_carries_the_types_its_bindings_bring_and_no_other() -> None:
         "order.payment_failed",
         "order.canceled",
         "order.refunded",
+        "order.refund_reversed",
         "order.payment_parked",
     }
     assert carried["notifier.orders"] == orders

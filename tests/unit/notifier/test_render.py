@@ -123,7 +123,21 @@ def test_invoice_bytes_are_the_same_on_every_retry_and_survive_non_latin_names()
             domain.canceled(ORDER, "payment deadline passed", "http://shop.test"),
             ["was canceled (payment deadline passed)"],
         ),
-        (domain.refund(ORDER, 1000), ["€10.00", "of €44.99 refunded in total so far"]),
+        (domain.refund(ORDER, 1000, 1000), ["€10.00", "of €44.99 refunded in total so far"]),
+        (
+            domain.duplicate_refund(ORDER, "cs_2", 4499),
+            ["second payment of", "€44.99", "which was already paid", "refunded that second payment in full"],
+        ),
+        (
+            domain.refund_reversed(
+                ORDER, "re_1", 4499, "failed", "expired_or_canceled_card", second_payment=False
+            ),
+            ["€44.99", "the refund failed (expired or canceled card)", "counts as paid"],
+        ),
+        (
+            domain.refund_reversed(ORDER, "re_2", 4499, "canceled", None, second_payment=True),
+            ["refund of your second payment of", "€44.99", "the refund was canceled", "stays paid"],
+        ),
     ],
 )
 def test_other_kinds_render_their_story_in_both_parts(mail, phrases) -> None:  # type: ignore[no-untyped-def]

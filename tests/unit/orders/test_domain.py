@@ -11,7 +11,7 @@ import pytest
 
 from messaging.events.orders import OrderStatus
 from orders import domain
-from orders.domain import InvalidOrder, Order, Outcome, Payment, Session
+from orders.domain import InvalidOrder, Order, Outcome, Payment, Reversal, Session
 from tests.support.orders import CATALOGUE, T0
 
 CATALOGUE_BY_ID = {p.id: p for p in CATALOGUE}
@@ -36,6 +36,10 @@ EVENTS: dict[str, Callable[[Order], Outcome]] = {
     "refunded_full": lambda o: domain.payment_refunded(o, pay(), full=True),
     "refunded_partial": lambda o: domain.payment_refunded(o, pay(amount=500), full=False),
     "deadline": lambda o: domain.deadline_reached(o, AT),
+    # the full refund failed at Stripe: nothing stays refunded, 2900 reversed
+    "refund_failed": lambda o: domain.refund_reversed(
+        o, dataclasses.replace(pay(amount=0), reversed=2900), Reversal("re_1", 2900, "failed")
+    ),
 }
 P, F, C, D, R = (
     OrderStatus.PENDING,
@@ -53,6 +57,9 @@ TABLE = [
     (P, "deadline", C, ["order.canceled"]),
     (P, "refunded_full", R, ["order.paid", "order.refunded"]),
     (P, "refunded_partial", D, ["order.paid"]),
+    (P, "refund_failed", P, []),  # its totals are kept for the payment.succeeded to come
+    (F, "refund_failed", F, []),
+    (C, "refund_failed", C, []),
     (F, "pending", F, []),
     (F, "succeeded", D, ["order.paid"]),
     (F, "failed", F, ["order.payment_failed"]),  # another session failed: its own e-mail
@@ -72,7 +79,9 @@ TABLE = [
     (D, "deadline", D, []),
     (D, "refunded_partial", D, []),
     (D, "refunded_full", R, ["order.refunded"]),
-    *[(R, event, R, []) for event in EVENTS],
+    (D, "refund_failed", D, ["order.refund_reversed"]),
+    *[(R, event, R, []) for event in EVENTS if event != "refund_failed"],
+    (R, "refund_failed", D, ["order.refund_reversed"]),  # the one move back (issue 15)
 ]
 
 
@@ -114,6 +123,62 @@ def test_partial_refund_keeps_paid_and_records_the_amount_then_full_refund_refun
     full = domain.payment_refunded(late, pay(amount=2900), full=False)  # the whole total is back
     assert full.order.status is OrderStatus.REFUNDED
     assert full.events[0].amount_refunded == 2900  # type: ignore[attr-defined]
+
+
+def _refund(amount: int, reversed_: int = 0) -> Payment:
+    return dataclasses.replace(pay(amount=amount), reversed=reversed_)
+
+
+def test_a_failed_refund_restores_paid_and_the_amount_once_and_a_new_refund_refunds_again() -> None:
+    paid = domain.payment_succeeded(order(), pay()).order
+    half = domain.payment_refunded(paid, _refund(1450), full=False).order
+    refunded = domain.payment_refunded(half, _refund(2900), full=True)
+    failed = domain.refund_reversed(refunded.order, _refund(1450, 1450), Reversal("re_b", 1450, "failed"))
+    copy = domain.refund_reversed(failed.order, _refund(1450, 1450), Reversal("re_b", 1450, "failed"))
+    stale = domain.payment_refunded(failed.order, _refund(2900), full=True)  # from before the failure
+    again = domain.payment_refunded(failed.order, _refund(2900, 1450), full=True)
+
+    assert [e.routing_key for e in refunded.events] == ["order.refunded"]
+    assert (failed.order.status, failed.order.refunded_amount, failed.order.refund_reversals) == (
+        OrderStatus.PAID,
+        1450,
+        1,
+    )
+    (reversed_,) = failed.events
+    assert reversed_.model_dump(
+        include={
+            "status",
+            "amount_refunded",
+            "refund_id",
+            "refund_amount",
+            "refund_status",
+            "refund_reversals",
+        }
+    ) == {
+        "status": "paid",
+        "amount_refunded": 1450,
+        "refund_id": "re_b",
+        "refund_amount": 1450,
+        "refund_status": "failed",
+        "refund_reversals": 1,
+    }
+    assert (copy.order, copy.events) == (failed.order, ())
+    assert (stale.order, stale.events) == (failed.order, ())
+    assert again.order.status is OrderStatus.REFUNDED
+    assert [(e.routing_key, e.refund_reversals) for e in again.events] == [("order.refunded", 1)]  # type: ignore[attr-defined]
+
+
+def test_a_reversal_seen_before_its_refund_leaves_nothing_refunded() -> None:
+    paid = domain.payment_succeeded(order(), pay()).order
+    failed = domain.refund_reversed(paid, _refund(0, 2900), Reversal("re_1", 2900, "canceled"))
+    late_refund = domain.payment_refunded(failed.order, _refund(2900), full=True)
+
+    assert [e.routing_key for e in failed.events] == ["order.refund_reversed"]
+    assert (late_refund.order.status, late_refund.order.refunded_amount, late_refund.events) == (
+        OrderStatus.PAID,
+        0,
+        (),
+    )
 
 
 def test_deadline_waits_for_a_payment_in_flight_and_its_failure_cancels() -> None:

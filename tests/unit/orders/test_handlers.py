@@ -31,6 +31,7 @@ async def test_placing_an_order_queues_order_created_and_a_deadline_check_correl
         "total": 4700,
         "currency": "eur",
         "payment_deadline": order.payment_deadline,
+        "refund_reversals": 0,
     }
     assert [(x.product_id, x.quantity, x.line_total) for x in created.envelope.data.lines] == [
         ("prod_coffee", 2, 2900),

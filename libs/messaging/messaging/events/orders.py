@@ -25,8 +25,10 @@ __all__ = [
     "OrderPaid",
     "OrderPaymentFailed",
     "OrderPaymentParked",
+    "OrderRefundReversed",
     "OrderRefunded",
     "OrderStatus",
+    "newer",
     "payable",
 ]
 
@@ -64,6 +66,13 @@ _RANK = {
 }
 
 
+def newer(status: OrderStatus, reversals: int, than: OrderStatus, than_reversals: int) -> bool:
+    """Whether an order event's (status, refund_reversals) is later news than the one kept. Statuses
+    only move to a higher rank, with one exception: a refund that failed or was canceled takes a
+    refunded order back to paid, and counts up `refund_reversals`, which outranks every status."""
+    return (reversals, status.rank) > (than_reversals, than.rank)
+
+
 def payable(status: OrderStatus, deadline: datetime | None, now: datetime) -> bool:
     """Whether a customer may start paying the order now: unpaid, and before its payment deadline
     (a naive deadline is UTC, as everything orders stores)."""
@@ -93,6 +102,7 @@ class _OrderEvent(Event):
     currency: str
     lines: tuple[OrderLine, ...] = ()
     payment_deadline: datetime | None = None
+    refund_reversals: int = 0  # refunds of this order that failed or were canceled (see `newer`)
 
 
 class OrderCreated(_OrderEvent):
@@ -126,6 +136,18 @@ class OrderCanceled(_OrderEvent):
 class OrderRefunded(_OrderEvent):
     routing_key: ClassVar[str] = "order.refunded"
     amount_refunded: int = 0
+
+
+class OrderRefundReversed(_OrderEvent):
+    """A refund of the order's payment failed or was canceled: the money stayed with the shop, so the
+    refunded amount goes back down and a refunded order is paid again (`status`). The one move back;
+    `refund_reversals` counts it. `refund_id` and its amount when the payment event named them."""
+
+    routing_key: ClassVar[str] = "order.refund_reversed"
+    amount_refunded: int  # what stays refunded of the order, after the reversal
+    refund_id: str | None = None
+    refund_amount: int | None = None
+    refund_status: str | None = None  # failed or canceled
 
 
 class OrderPaymentParked(_OrderEvent):

@@ -82,8 +82,40 @@ class PaymentExpired(_PaymentEvent):
 
 
 class PaymentRefunded(_PaymentEvent):
-    """`amount` is what was refunded so far in total; `fully_refunded` tells a full refund."""
+    """`amount` is what was refunded so far in total (net of refunds that failed or were canceled);
+    `fully_refunded` tells a full refund. `amount + amount_reversed` (the gross) only grows, and so
+    does `amount_reversed`: a consumer keeps the largest of each, whatever order they arrive in."""
 
     routing_key: ClassVar[str] = "payment.refunded"
     amount_captured: int | None = None
     fully_refunded: bool = False
+    amount_reversed: int = 0  # refunds of this payment that failed or were canceled, in total
+
+
+class PaymentRefundReversed(_PaymentEvent):
+    """A refund that Stripe had taken failed or was canceled: the money stayed with the shop.
+
+    `amount` and `amount_reversed` are the payment's totals after it, as on `payment.refunded`;
+    `refund_amount` is this refund's. `second_payment`: the refund of a second payment (the order was
+    paid by another session and stays paid; a person must look)."""
+
+    routing_key: ClassVar[str] = "payment.refund_reversed"
+    amount_reversed: int
+    refund_id: str
+    refund_amount: int
+    refund_status: str  # failed or canceled
+    failure_reason: str | None = None
+    second_payment: bool = False
+
+
+class PaymentDuplicateRefunded(_PaymentEvent):
+    """A second successful payment for an order another session already paid: payments refunded it
+    in full through Stripe (`refund_id`); the order stays paid by `paid_by_checkout_session_id`.
+    `checkout_session_id`, `amount` and `currency` are the second payment's."""
+
+    routing_key: ClassVar[str] = "payment.duplicate_refunded"
+    refund_id: str
+    refund_status: (
+        str  # Stripe's: pending, requires_action, succeeded (failed/canceled follow as their own event)
+    )
+    paid_by_checkout_session_id: str

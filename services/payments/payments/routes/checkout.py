@@ -40,6 +40,10 @@ class SessionPublic(BaseModel):
     order_id: str
     status: str
     payment_status: str
+    amount: int  # minor units: what the session asks
+    currency: str
+    # A second payment for an order another session paid: payments refunds it in full (issue 15).
+    second_payment: bool = False
 
 
 @router.post(
@@ -115,4 +119,7 @@ async def _current(session: Session, deps: DepsDep) -> SessionPublic:
         order_id=str(session.order_id),
         status=state,
         payment_status=payment_status,
+        amount=session.amount,
+        currency=session.currency,
+        second_payment=session.duplicate_of is not None,
     )

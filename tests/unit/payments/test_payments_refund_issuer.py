@@ -1,0 +1,60 @@
+"""The worker issues the refund a webhook decided; Stripe being down never fails the webhook, and a
+refused refund is kept for a person (on in-memory fakes of payments' own ports)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from payments.domain import RefundStatus, SessionStatus
+from payments.services import issue_due_refunds
+from payments.stripe_gateway import StripeRefused, StripeUnavailable
+from tests.support.payments import fake_stripe, store
+
+from .test_payments_routes import an_order, checkout, completed, post_event
+
+
+async def _second_payment(client, deps) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Two sessions of one order, both paid: the first one open on our side expired, as in issue 15."""
+    order = an_order()
+    first = (await checkout(client, deps, order)).json()["session_id"]
+    state = store(deps).state
+    for key, s in state.sessions.items():  # our clock: the first session is past its expiry
+        state.sessions[key] = replace(s, expires_at=s.expires_at.replace(year=2000))
+    second = (await checkout(client, deps, order)).json()["session_id"]
+    one, two = completed(first), completed(second)
+    two["data"]["object"]["payment_intent"] = "pi_2"
+    assert (await post_event(client, one)).json()["note"] == "payment.succeeded"
+    assert (await post_event(client, two)).json()["note"] == "duplicate_payment"
+    return first, second
+
+
+async def test_stripe_down_leaves_the_refund_to_issue_then_it_is_issued_once(client, deps) -> None:  # type: ignore[no-untyped-def]
+    first, second = await _second_payment(client, deps)
+    fake_stripe(deps).refund_fail_with.append(StripeUnavailable("APIConnectionError: down"))
+
+    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+    (waiting,) = store(deps).state.refunds
+    assert waiting.status is RefundStatus.TO_ISSUE
+    assert store(deps).state.refund_errors == ["APIConnectionError: down"]
+
+    assert await issue_due_refunds(deps.store, deps.stripe) == 1
+    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+    (issued,) = store(deps).state.refunds
+    assert (issued.status, issued.stripe_refund_id) == (RefundStatus.SUCCEEDED, "re_test_2")
+    assert [e.type for e in store(deps).state.outbox] == ["payment.succeeded", "payment.duplicate_refunded"]
+    duplicate = store(deps).state.outbox[1].data
+    assert (duplicate.checkout_session_id, duplicate.paid_by_checkout_session_id) == (second, first)
+    assert fake_stripe(deps).calls.count(f"paybus-refund-{second}") == 2  # the same key both times
+    assert {s.status for s in store(deps).state.sessions.values()} == {SessionStatus.COMPLETE}
+
+
+async def test_a_refund_stripe_refuses_is_kept_for_a_person_and_never_retried(client, deps) -> None:  # type: ignore[no-untyped-def]
+    await _second_payment(client, deps)
+    fake_stripe(deps).refund_fail_with.append(StripeRefused("Charge ch_1 has already been refunded."))
+
+    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+
+    (refused,) = store(deps).state.refunds
+    assert refused.status is RefundStatus.REFUSED
+    assert [e.type for e in store(deps).state.outbox] == ["payment.succeeded"]

@@ -197,6 +197,9 @@ REFUND_OBJECT_EVENTS = frozenset(
     {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 )
 REFUND_EVENTS = REFUND_OBJECT_EVENTS | {REFUND_EVENT}
+# Every type the webhook applies (any other is stored as `ignored`): the one list, for whatever else
+# asks Stripe for "the events payments handles" (the reconciliation sweep, issue 15).
+HANDLED_TYPES = tuple(sorted(SESSION_EVENTS | REFUND_EVENTS))
 # Which outcome may follow which: one session publishes each at most once and never goes back.
 _NEXT: dict[Outcome | None, frozenset[Outcome]] = {
     None: frozenset(Outcome),

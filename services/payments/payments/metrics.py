@@ -54,3 +54,21 @@ class Metrics:
         self.webhook_verified.inc(0)
         for outcome in ("created", "reused"):
             self.checkout_seconds.labels(outcome)
+
+
+@dataclass
+class RefundMetrics:
+    """The worker's refund issuer (its own registry: the worker serves it beside the messaging one)."""
+
+    registry: CollectorRegistry = field(default_factory=_registry)
+
+    def __post_init__(self) -> None:
+        self.refunds = Counter(
+            "payments_refunds",
+            "Calls to Stripe's Refund API for second payments, by result: issued, unavailable"
+            " (tried again later), refused (kept for a person)",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in ("issued", "unavailable", "refused"):
+            self.refunds.labels(result)

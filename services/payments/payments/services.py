@@ -13,6 +13,7 @@ from messaging.event import Envelope
 from payments import domain
 from payments.deps import Deps, Store
 from payments.domain import (
+    HANDLED_TYPES,
     REFUND_EVENT,
     REFUND_EVENTS,
     SESSION_EVENTS,
@@ -28,6 +29,7 @@ from payments.domain import (
     apply_refund_object,
     apply_session_event,
 )
+from payments.metrics import RefundMetrics
 from payments.repository import Repository
 from payments.stripe_gateway import RemoteSession, StripeApi, StripeRefused, StripeUnavailable
 
@@ -133,6 +135,8 @@ def _session_rule(session: Session, event: StripeEvent, _: Sequence[Refund], pai
 
 
 async def _apply(repo: Repository, event: StripeEvent, remote: RemoteSession | None) -> str:
+    if event.type not in HANDLED_TYPES:
+        return "ignored"
     if event.type in SESSION_EVENTS:
         session_id = event.object.get("id")
         return await _save(repo, event, session_id if isinstance(session_id, str) else None, _session_rule)
@@ -203,7 +207,9 @@ async def _persist(repo: Repository, session: Session, effect: Effect, cause: st
 # --- the refunds payments itself issues (second payments), from the worker ----------------------
 
 
-async def issue_due_refunds(store: Store, stripe: StripeApi, *, limit: int = 20) -> int:
+async def issue_due_refunds(
+    store: Store, stripe: StripeApi, *, limit: int = 20, metrics: RefundMetrics | None = None
+) -> int:
     """Ask Stripe for every refund decided and not yet issued; returns how many Stripe accepted.
 
     Outside any transaction: the Refund API call carries the refund's idempotency key, so a call
@@ -213,11 +219,15 @@ async def issue_due_refunds(store: Store, stripe: StripeApi, *, limit: int = 20)
         due = await repo.due_refunds(limit)
     issued = 0
     for refund in due:
-        issued += await _issue(refund, store, stripe)
+        result = await _issue(refund, store, stripe)
+        if metrics is not None:
+            metrics.refunds.labels(result).inc()
+        issued += result == "issued"
     return issued
 
 
-async def _issue(refund: Refund, store: Store, stripe: StripeApi) -> int:
+async def _issue(refund: Refund, store: Store, stripe: StripeApi) -> str:
+    """Returns what happened: issued, unavailable (tried again later) or refused (for a person)."""
     assert refund.idempotency_key is not None
     try:
         seen = await stripe.create_refund(domain.refund_request(refund), refund.idempotency_key)
@@ -232,14 +242,14 @@ async def _issue(refund: Refund, store: Store, stripe: StripeApi) -> int:
             refund.idempotency_key, refund.checkout_session_id, refund.order_id,
             "refused by Stripe, a person must look" if refused else "not issued yet", attempts, exc,
         )  # fmt: skip
-        return 0
+        return "refused" if refused else "unavailable"
     async with store.transaction() as repo:
         await record_refund(repo, refund.checkout_session_id, seen, refund.decided_by or "")
     log.info(
         "refund %s issued as %s (%s) for session %s, order %s",
         refund.idempotency_key, seen.id, seen.status, refund.checkout_session_id, refund.order_id,
     )  # fmt: skip
-    return 1
+    return "issued"
 
 
 async def record_refund(repo: Repository, session_id: str, seen: RefundSeen, cause: str) -> None:
@@ -251,8 +261,10 @@ async def record_refund(repo: Repository, session_id: str, seen: RefundSeen, cau
     await _persist(repo, session, domain.refund_seen(session, refunds, seen, cause, paid_by), cause)
 
 
-async def run_refund_issuer(store: Store, stripe: StripeApi, *, interval: float) -> None:
+async def run_refund_issuer(
+    store: Store, stripe: StripeApi, *, interval: float, metrics: RefundMetrics | None = None
+) -> None:
     """The worker's supervised loop: issue due refunds, then wait `interval` seconds."""
     while True:
-        await issue_due_refunds(store, stripe)
+        await issue_due_refunds(store, stripe, metrics=metrics)
         await asyncio.sleep(interval)

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from messaging.outbox import Relay
 from messaging.topology import TOPOLOGY, Topology
 from payments.main import stripe_gateway
+from payments.metrics import RefundMetrics
 from payments.repository import PgStore
 from payments.services import run_refund_issuer
 from payments.settings import Settings
@@ -31,11 +32,11 @@ def open_worker(
             settings, "payments", name="payments-worker", topology=topology, prefix=prefix
         )
         relay = Relay(resources.pool, resources.broker)
-        store, stripe = PgStore(resources.pool), stripe_gateway(settings)
+        store, stripe, metrics = PgStore(resources.pool), stripe_gateway(settings), RefundMetrics()
         interval = settings.payments_refund_interval
 
         async def refunds() -> None:
-            await run_refund_issuer(store, stripe, interval=interval)
+            await run_refund_issuer(store, stripe, interval=interval, metrics=metrics)
 
         try:
             if settings.amqp_declare_topology:
@@ -44,7 +45,7 @@ def open_worker(
             yield WorkerParts(
                 tasks={"relay": relay.run, "refunds": refunds},
                 checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
-                registries=[registry],
+                registries=[registry, metrics.registry],
                 before_scrape=[refresh],
                 context=resources,
             )

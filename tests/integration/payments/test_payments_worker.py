@@ -57,6 +57,7 @@ async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, 
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{worker.port}", timeout=5) as client:
         live = (await client.get("/healthz")).json()
         ready = await eventually(lambda: _ready(client), timeout=15)
+        scraped = (await client.get("/metrics")).text
     assert await worker.stopped() == 0
     await channel.close()
 
@@ -64,6 +65,7 @@ async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, 
     assert message.correlation_id == str(event.order_id)
     assert live == {"status": "ok", "checks": {"relay": "ok", "refunds": "ok"}}
     assert ready == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "outbox": "ok"}}
+    assert 'payments_refunds_total{result="issued"} 0.0' in scraped  # the refund issuer's, beside the relay's
 
 
 async def _ready(client: httpx.AsyncClient) -> dict | None:

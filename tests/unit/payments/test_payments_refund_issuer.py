@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from payments.domain import RefundStatus, SessionStatus
+from payments.domain import HANDLED_TYPES, RefundStatus, SessionStatus
+from payments.metrics import RefundMetrics
 from payments.services import issue_due_refunds
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
 from tests.support.payments import fake_stripe, store
@@ -31,14 +32,20 @@ async def _second_payment(client, deps) -> tuple[str, str]:  # type: ignore[no-u
 async def test_stripe_down_leaves_the_refund_to_issue_then_it_is_issued_once(client, deps) -> None:  # type: ignore[no-untyped-def]
     first, second = await _second_payment(client, deps)
     fake_stripe(deps).refund_fail_with.append(StripeUnavailable("APIConnectionError: down"))
+    metrics = RefundMetrics()
 
-    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+    assert await issue_due_refunds(deps.store, deps.stripe, metrics=metrics) == 0
     (waiting,) = store(deps).state.refunds
     assert waiting.status is RefundStatus.TO_ISSUE
     assert store(deps).state.refund_errors == ["APIConnectionError: down"]
 
-    assert await issue_due_refunds(deps.store, deps.stripe) == 1
-    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+    assert await issue_due_refunds(deps.store, deps.stripe, metrics=metrics) == 1
+    assert await issue_due_refunds(deps.store, deps.stripe, metrics=metrics) == 0
+    counted = {
+        result: metrics.registry.get_sample_value("payments_refunds_total", {"result": result})
+        for result in ("issued", "unavailable", "refused")
+    }
+    assert counted == {"issued": 1.0, "unavailable": 1.0, "refused": 0.0}
     (issued,) = store(deps).state.refunds
     assert (issued.status, issued.stripe_refund_id) == (RefundStatus.SUCCEEDED, "re_test_2")
     assert [e.type for e in store(deps).state.outbox] == ["payment.succeeded", "payment.duplicate_refunded"]
@@ -58,3 +65,17 @@ async def test_a_refund_stripe_refuses_is_kept_for_a_person_and_never_retried(cl
     (refused,) = store(deps).state.refunds
     assert refused.status is RefundStatus.REFUSED
     assert [e.type for e in store(deps).state.outbox] == ["payment.succeeded"]
+
+
+def test_the_one_list_of_handled_types_has_every_refund_event_the_sweep_must_ask_stripe_for() -> None:
+    assert set(HANDLED_TYPES) == {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+        "charge.refunded",
+        "charge.refund.updated",
+        "refund.created",
+        "refund.updated",
+        "refund.failed",
+    }

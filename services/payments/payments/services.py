@@ -231,6 +231,9 @@ async def _issue(refund: Refund, store: Store, stripe: StripeApi) -> str:
     assert refund.idempotency_key is not None
     try:
         seen = await stripe.create_refund(domain.refund_request(refund), refund.idempotency_key)
+        if (seen.amount, seen.currency) != (refund.amount, refund.currency):
+            # not the refund we asked for: never recorded as ours, never asked again
+            raise StripeRefused(f"Stripe answered refund {seen.id} of {seen.amount} {seen.currency}")
     except (StripeRefused, StripeUnavailable) as exc:
         refused = isinstance(exc, StripeRefused)
         async with store.transaction() as repo:

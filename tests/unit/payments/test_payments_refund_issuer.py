@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from payments.domain import HANDLED_TYPES, RefundStatus, SessionStatus
+from payments.domain import HANDLED_TYPES, RefundSeen, RefundStatus, SessionStatus
 from payments.metrics import RefundMetrics
 from payments.services import issue_due_refunds
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
@@ -79,3 +79,16 @@ def test_the_one_list_of_handled_types_has_every_refund_event_the_sweep_must_ask
         "refund.updated",
         "refund.failed",
     }
+
+
+async def test_an_answer_that_is_not_the_refund_asked_for_is_kept_for_a_person(client, deps) -> None:  # type: ignore[no-untyped-def]
+    _, second = await _second_payment(client, deps)
+    key = f"paybus-refund-{second}"
+    fake_stripe(deps).refunds[key] = RefundSeen("re_odd", 1, "usd", RefundStatus.SUCCEEDED, ours=key)
+
+    assert await issue_due_refunds(deps.store, deps.stripe) == 0
+
+    (refused,) = store(deps).state.refunds
+    assert (refused.status, refused.stripe_refund_id) == (RefundStatus.REFUSED, None)
+    assert store(deps).state.refund_errors == ["Stripe answered refund re_odd of 1 usd"]
+    assert [e.type for e in store(deps).state.outbox] == ["payment.succeeded"]

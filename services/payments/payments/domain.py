@@ -552,7 +552,9 @@ def refund_seen(
     if record is None:
         return Effect(session, note="refund_already_seen")
     after = [r for r in refunds if r is not known] + [record]
-    effect = _account(session, after, event_id, paid_by)
+    # a refund first heard of as failed or canceled never went back: it is announced as reversed only
+    announce = not (record.status.reversed and (known is None or not known.status.counted))
+    effect = _account(session, after, event_id, paid_by, announce=announce)
     issued: tuple[Event, ...] = ()
     if known is not None and known.status is RefundStatus.TO_ISSUE and record.reason == DUPLICATE_PAYMENT:
         issued = (duplicate_refunded(effect.session, record),)
@@ -601,6 +603,7 @@ def _account(
     hint: int = 0,
     full: bool = False,
     captured: int | None = None,
+    announce: bool = True,
 ) -> Effect:
     """The payment's refunded totals from its refunds (gross high-water and reversed); a grown gross is
     published as payment.refunded. A refund proves the payment: an unknown success is applied first
@@ -617,7 +620,7 @@ def _account(
             events.append(payment_event(Outcome.SUCCEEDED, seen, proof))
         else:
             plans = (plan,)
-    if gross > session.refunded_amount and seen.duplicate_of is None:
+    if announce and gross > session.refunded_amount and seen.duplicate_of is None:
         net = seen.net_refunded
         events.append(
             PaymentRefunded(

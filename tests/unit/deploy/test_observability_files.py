@@ -26,6 +26,7 @@ REQUIRED_ALERTS = {  # issue 16
     "ConsumedQueueWithoutConsumer",
     "WebhookRejectionsSpiking",
     "NoPaymentSettled",
+    "SecondPaymentRefundRefused",  # issue 15
 }
 
 

@@ -32,7 +32,11 @@ def _message_id(event: type[Event]) -> str:
 def document(topology: Topology = TOPOLOGY, version: str = "1.0.0") -> dict[str, Any]:
     """The AsyncAPI 3.0 document: a channel per public exchange, a send operation per event."""
     exchanges = [x for x in topology.exchanges if x.name in PUBLIC]
-    events = sorted(topology.routes, key=lambda e: e.routing_key)
+    public = {x.name for x in exchanges}  # tasks on paybus.tasks are internal: not in the catalogue
+    events = sorted(
+        (e for e, routed in topology.routes.items() if any(x.name in public for x in routed)),
+        key=lambda e: e.routing_key,
+    )
     schemas: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     for event in events:

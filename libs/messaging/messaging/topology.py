@@ -12,12 +12,14 @@ from typing import Any
 from messaging.event import Event
 from messaging.events import orders as order_events
 from messaging.events import payments as payment_events
+from messaging.events import tasks as task_events
 
 __all__ = [
     "BROADCAST",
     "DEFAULT",
     "ORDERS",
     "PAYMENTS",
+    "TASKS",
     "TOPOLOGY",
     "Binding",
     "Exchange",
@@ -25,6 +27,7 @@ __all__ = [
     "Queue",
     "QueueType",
     "Topology",
+    "task_queue",
 ]
 
 
@@ -107,6 +110,8 @@ def internal_exchange(owner: str) -> str:
 def producer_of(event: type[Event]) -> str:
     """The service that publishes `event`: public events live in messaging/events/<producer>.py, a
     service's own ones in its package. With per-service broker users it is also the publishing user."""
+    if issubclass(event, task_events.Tick):
+        return event.owner()  # tasks share one exchange; each is scheduled by the service it names
     module = event.__module__
     if module.startswith("messaging.events."):
         return module.rsplit(".", 1)[-1]
@@ -336,6 +341,7 @@ def _delay_plan(prefix: str, levels: int, queue_type: QueueType) -> Plan:
 PAYMENTS = Exchange("payments.events", ExchangeType.TOPIC)
 BROADCAST = Exchange("payments.broadcast", ExchangeType.FANOUT)
 ORDERS = Exchange("orders.events", ExchangeType.TOPIC)
+TASKS = Exchange("paybus.tasks", ExchangeType.DIRECT)  # periodic tasks: routing key = task name
 
 _PAYMENT_EVENTS: tuple[type[Event], ...] = (
     payment_events.PaymentSucceeded,
@@ -355,6 +361,18 @@ _ORDER_EVENTS: tuple[type[Event], ...] = (
     order_events.OrderPaymentFailed,
     order_events.OrderPaymentParked,
 )
+# Each task has a queue of its own named after it (`<owner>.<task>`), so a slow task never holds up
+# another and each has its own retries and DLQ; the owner's workers compete for its ticks.
+_TASKS: tuple[type[task_events.Tick], ...] = (
+    task_events.StripeReconciliationDue,
+    task_events.PaymentsPruneDue,
+)
+
+
+def task_queue(task: type[task_events.Tick]) -> Queue:
+    """The queue that carries `task`'s ticks: bound to paybus.tasks by the task's name."""
+    return Queue(task.routing_key, binds=(Binding(TASKS, task.routing_key),))
+
 
 # Each service's queues, named <consumer>.<source>; code names them by these constants, never by string.
 ORDERS_PAYMENTS = Queue("orders.payments", binds=(Binding(PAYMENTS, "payment.*"),))
@@ -363,10 +381,17 @@ NOTIFIER_PAYMENTS = Queue("notifier.payments", binds=(Binding(BROADCAST),))
 NOTIFIER_ORDERS = Queue("notifier.orders", binds=(Binding(ORDERS, "order.*"),))
 
 TOPOLOGY = Topology(
-    exchanges=(PAYMENTS, BROADCAST, ORDERS),
-    queues=(ORDERS_PAYMENTS, ORDERS_DEADLINES, NOTIFIER_PAYMENTS, NOTIFIER_ORDERS),
+    exchanges=(PAYMENTS, BROADCAST, ORDERS, TASKS),
+    queues=(
+        ORDERS_PAYMENTS,
+        ORDERS_DEADLINES,
+        NOTIFIER_PAYMENTS,
+        NOTIFIER_ORDERS,
+        *(task_queue(task) for task in _TASKS),
+    ),
     routes={
         **{event: (PAYMENTS, BROADCAST) for event in _PAYMENT_EVENTS},
         **{event: (ORDERS,) for event in _ORDER_EVENTS},
+        **{task: (TASKS,) for task in _TASKS},
     },
 )

@@ -17,7 +17,9 @@ from messaging.broker import PublishRefused, connect
 from messaging.event import Envelope
 from messaging.events.orders import OrderPaid
 from messaging.events.payments import PaymentSucceeded
+from messaging.events.tasks import StripeReconciliationDue
 from messaging.management import Management
+from messaging.scheduler import period_start, tick
 from messaging.topology import TOPOLOGY, delay_routing_key
 from tests.support.deploy_live import import_definitions
 from tests.support.waiting import eventually
@@ -121,6 +123,26 @@ async def test_orders_is_refused_payment_events_other_queues_and_other_schedules
         )
     with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
         await collect(await connect_as("orders"), "notifier.payments", [])
+
+
+async def test_payments_sends_its_ticks_to_its_task_queue_and_no_other_service_can(connect_as) -> None:
+    payments = await connect_as("payments")
+    got: list = []
+
+    async def on_tick(msg, deps) -> None:  # type: ignore[no-untyped-def]
+        got.append(msg)
+
+    queue = TOPOLOGY.queue(StripeReconciliationDue.routing_key)
+    consumer = payments.consumer(queue, {StripeReconciliationDue: on_tick}, None)
+    await consumer.start()
+    due = tick(StripeReconciliationDue, period_start(datetime.now(UTC), 300), 300)
+    await payments.publish(due)  # paybus.tasks, routing key = the task's name
+    await eventually(lambda: got)
+    await consumer.stop()
+    assert got[0].id == due.id
+    for other in ("orders", "notifier"):
+        with pytest.raises(PublishRefused):
+            await (await connect_as(other)).publish(due)
 
 
 async def test_notifier_consumes_its_queues_and_is_refused_publishing(connect_as, secured) -> None:

@@ -74,6 +74,7 @@ async def test_migrations_apply_once_in_order_when_two_processes_race(postgres, 
         applied = sorted(v for r in results for v in r)
         assert applied == [
             *("messaging:0001_outbox_inbox", "messaging:0002_outbox_trace_context"),
+            "messaging:0003_scheduled_tasks",
             *("svc:0001_first", "svc:0002_second"),
         ]
         versions = [
@@ -92,7 +93,7 @@ async def test_prepare_database_creates_the_service_database_from_the_prefix(pos
     assert dsn.endswith(f"/{postgres.prefix}_svc")
     conn = await asyncpg.connect(dsn)
     try:
-        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 3  # messaging's two, then svc
+        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 4  # messaging 3, svc 1
     finally:
         await conn.close()
     assert await prepare_database(postgres.database_url, "svc", tmp_path) == dsn  # idempotent

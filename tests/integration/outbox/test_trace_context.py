@@ -103,7 +103,8 @@ async def test_a_database_from_before_trace_context_is_upgraded_and_its_unsent_r
             "VALUES ($1, $2, $3, $4, $5)",
             old.id, old.type, old.correlation_id, old.occurred_at, old.model_dump_json().encode(),
         )  # fmt: skip
-        assert await migrate(conn, ("messaging", LIBRARY)) == ["messaging:0002_outbox_trace_context"]
+        upgraded = await migrate(conn, ("messaging", LIBRARY))
+        assert upgraded == ["messaging:0002_outbox_trace_context", "messaging:0003_scheduled_tasks"]
         assert await conn.fetchval("SELECT trace_context FROM outbox") is None
     finally:
         await conn.close()

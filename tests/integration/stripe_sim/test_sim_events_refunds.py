@@ -53,6 +53,77 @@ async def test_event_pages_with_cursors(aclient: stripe.StripeClient, sim: Runni
     assert [e.id for e in back.data] == everything[:2]
 
 
+def _age_events(sim: RunningSim, seconds: int) -> None:
+    """Every event so far happened `seconds` earlier (the store is the stand-in's, in its thread)."""
+    with sim.sim.store.lock:
+        for event in sim.sim.store.events.values():
+            event["created"] -= seconds
+
+
+async def test_events_filter_on_created_ranges_like_stripe(
+    aclient: stripe.StripeClient, sim: RunningSim
+) -> None:
+    await _paid_session(aclient, sim)
+    _age_events(sim, 1000)
+    newer = await _paid_session(aclient, sim)
+    everything = (await aclient.v1.events.list_async({"limit": 100})).data
+    cut = min(e.created for e in everything) + 500
+
+    recent = await aclient.v1.events.list_async({"created": {"gte": cut}, "limit": 100})
+    older = await aclient.v1.events.list_async({"created": {"lt": cut}, "limit": 100})
+    exact = await aclient.v1.events.list_async({"created": everything[0].created, "limit": 100})
+
+    assert len(recent.data) + len(older.data) == len(everything) == 8
+    assert {e.data.object["id"] for e in recent.data if e.type.startswith("checkout")} == {newer["id"]}
+    assert all(e.created < cut for e in older.data)
+    assert [e.id for e in exact.data] == [e.id for e in recent.data]
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        await aclient.v1.events.list_async({"created": {"since": cut}})  # type: ignore[typeddict-unknown-key]
+    assert (bad.value.code, bad.value.param) == ("parameter_unknown", "created[since]")
+
+
+async def test_types_are_exact_names_and_exclude_type(aclient: stripe.StripeClient, sim: RunningSim) -> None:
+    await _paid_session(aclient, sim)
+
+    named = await aclient.v1.events.list_async({"types": ["checkout.session.completed", "charge.succeeded"]})
+    starred = await aclient.v1.events.list_async({"types": ["checkout.session.*"]})
+
+    assert [e.type for e in named.data] == ["checkout.session.completed", "charge.succeeded"]
+    assert starred.data == []  # only `type` takes a wildcard
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        await aclient.v1.events.list_async({"type": "charge.succeeded", "types": ["charge.succeeded"]})
+    with pytest.raises(stripe.InvalidRequestError) as many:
+        await aclient.v1.events.list_async({"types": [f"x.{n}" for n in range(21)]})
+    assert (both.value.param, many.value.param) == ("types", "types")
+
+
+async def test_a_filtered_list_pages_with_cursors_from_anywhere_in_the_list(
+    aclient: stripe.StripeClient, sim: RunningSim
+) -> None:
+    """The SDK's auto-pagination passes the last id of a filtered page; Stripe also takes a cursor that
+    the filter leaves out, as a place in the list."""
+    for _ in range(3):
+        await _paid_session(aclient, sim)
+    everything = [e.id for e in (await aclient.v1.events.list_async({"limit": 100})).data]
+    completed = [
+        e.id for e in (await aclient.v1.events.list_async({"type": "checkout.session.completed"})).data
+    ]
+
+    first = await aclient.v1.events.list_async({"types": ["checkout.session.completed"], "limit": 2})
+    paged = [e.id async for e in first.auto_paging_iter()]
+    after_other = await aclient.v1.events.list_async(
+        {"type": "checkout.session.completed", "starting_after": everything[1]}  # a payment_intent.succeeded
+    )
+    before_other = await aclient.v1.events.list_async(
+        {"type": "checkout.session.completed", "ending_before": everything[-1]}
+    )
+
+    assert paged == completed
+    assert len(completed) == 3
+    assert [e.id for e in after_other.data] == completed[1:]
+    assert [e.id for e in before_other.data] == completed
+
+
 def test_unknown_event_is_resource_missing(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as err:
         client.v1.events.retrieve("evt_missing")

@@ -7,27 +7,37 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from stripe_sim import charges
-from stripe_sim.forms import get_str, get_str_list
+from stripe_sim.errors import invalid
+from stripe_sim.forms import get_range, get_str, get_str_list
 from stripe_sim.http import post, read_params, require_api_key
 from stripe_sim.runtime import sim_of
 from stripe_sim.store import Origin, paginate
 
 Obj = dict[str, Any]
+MAX_TYPES = 20  # Stripe's limit on `types`
 router = APIRouter(prefix="/v1", tags=["objects"], dependencies=[Depends(require_api_key)])
 
 
 @router.get("/events")
 async def list_events(request: Request) -> Obj:
-    """List events, newest first; `type` (wildcards like `checkout.session.*`) or `types[]` filter."""
+    """List events, newest first; `type` (one name, or a group with `*`: `checkout.session.*`) or
+    `types[]` (up to 20 exact names), and `created` (a time, or `[gt]`/`[gte]`/`[lt]`/`[lte]`)."""
     sim, params = sim_of(request), await read_params(request)
-    patterns = get_str_list(params, "types") or [p for p in [get_str(params, "type")] if p]
+    pattern, names = get_str(params, "type"), get_str_list(params, "types")
+    if pattern and names:
+        raise invalid("types", "You may pass either type or types, but not both.")
+    if len(names) > MAX_TYPES:
+        raise invalid("types", f"You may pass at most {MAX_TYPES} event types in types.")
+    created = get_range(params, "created")
+
+    def keep(event: Obj) -> bool:
+        if pattern is not None and not fnmatch.fnmatchcase(event["type"], pattern):
+            return False
+        return (not names or event["type"] in names) and created(event["created"])
+
     with sim.store.lock:
-        events = [
-            e
-            for e in reversed(sim.store.events.values())
-            if not patterns or any(fnmatch.fnmatchcase(e["type"], p) for p in patterns)
-        ]
-        return paginate(events, params, "/v1/events", "event")
+        events = list(reversed(sim.store.events.values()))
+        return paginate(events, params, "/v1/events", "event", keep)
 
 
 @router.get("/events/{event_id}")

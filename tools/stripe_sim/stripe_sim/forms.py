@@ -1,7 +1,8 @@
 """stripe_sim form decoding: Stripe's nested form keys (`a[b][0][c]`, `expand[]`) and typed getters."""
 
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from stripe_sim.errors import StripeError, invalid, parameter_missing, parameter_unknown
@@ -131,6 +132,29 @@ def get_str_list(data: Obj, key: str) -> list[str]:
     if not all(isinstance(v, str) for v in values):
         raise invalid(key, f"Invalid array of strings: {key}")
     return [str(v) for v in values]
+
+
+_RANGE: dict[str, Callable[[int, int], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def get_range(data: Obj, key: str) -> Callable[[int], bool]:
+    """Stripe's range filters (`created=T`, or `created[gte]=T&created[lt]=U`): a predicate on a value."""
+    value = data.get(key)
+    if value is None or value == "":
+        return lambda _: True
+    if not isinstance(value, dict):
+        exact = get_int(data, key)
+        return lambda v: v == exact
+    unknown = set(value) - set(_RANGE)
+    if unknown:
+        raise parameter_unknown(path(key, sorted(unknown)[0]))
+    bounds = [(_RANGE[op], get_int(value, op, path(key, op), required=True)) for op in value]
+    return lambda v: all(compare(v, bound) for compare, bound in bounds if bound is not None)
 
 
 def get_metadata(data: Obj, key: str = "metadata") -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 import copy
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -100,23 +100,28 @@ class Store:
             return obj
 
 
-def paginate(items: list[Obj], params: Obj, url: str, kind: str) -> Obj:
-    """Stripe's cursor pagination over `items` already in list order (newest first)."""
+def paginate(
+    items: list[Obj], params: Obj, url: str, kind: str, keep: Callable[[Obj], bool] | None = None
+) -> Obj:
+    """Stripe's cursor pagination over `items` already in list order (newest first), filtered by `keep`.
+
+    A cursor is found among all `items`, as Stripe finds any object of the kind: one that the filters
+    leave out still marks a place in the list.
+    """
     limit = limit_of(params)
     after = get_str(params, "starting_after")
     before = get_str(params, "ending_before")
     ids = [item["id"] for item in items]
     if after is not None:
         start = _index(ids, after, kind, "starting_after") + 1
-        page = items[start : start + limit]
-        has_more = start + limit < len(items)
+        items, before_cursor = items[start:], False
     elif before is not None:
-        end = _index(ids, before, kind, "ending_before")
-        page = items[max(0, end - limit) : end]
-        has_more = end - limit > 0
+        items, before_cursor = items[: _index(ids, before, kind, "ending_before")], True
     else:
-        page, has_more = items[:limit], len(items) > limit
-    return shapes.list_object(copy.deepcopy(page), url, has_more)
+        before_cursor = False
+    kept = [item for item in items if keep is None or keep(item)]
+    page = kept[max(0, len(kept) - limit) :] if before_cursor else kept[:limit]
+    return shapes.list_object(copy.deepcopy(page), url, len(kept) > limit)
 
 
 def _index(ids: list[str], ident: str, kind: str, param: str) -> int:

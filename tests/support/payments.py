@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import copy
 import itertools
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,6 +44,7 @@ class State:
     outbox: list[Envelope[Any]] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     refund_errors: list[str] = field(default_factory=list)
+    checkpoint: datetime | None = None
 
 
 class InMemoryRepository:
@@ -123,6 +126,15 @@ class InMemoryRepository:
     async def add_to_outbox(self, envelope: Envelope[Any]) -> None:
         self.s.outbox.append(envelope)
 
+    async def known_events(self, event_ids: list[str]) -> set[str]:
+        return {i for i in event_ids if i in self.s.events}
+
+    async def reconcile_checkpoint(self) -> datetime | None:
+        return self.s.checkpoint
+
+    async def save_reconcile_checkpoint(self, covered_until: datetime, listed: int, repaired: int) -> None:
+        self.s.checkpoint = max(covered_until, self.s.checkpoint or covered_until)
+
 
 class InMemoryStore:
     """A transaction works on a copy and commits it on success (rollback on error), one at a time."""
@@ -160,6 +172,8 @@ class FakeStripe:
     remote: dict[str, RemoteSession] = field(default_factory=dict)
     refunds: dict[str, RefundSeen] = field(default_factory=dict)  # by idempotency key, as Stripe replays
     refund_fail_with: list[Exception] = field(default_factory=list)
+    events: list[bytes] = field(default_factory=list)  # Stripe's event list, oldest first
+    listed: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # (types, created_gte) asked
     _ids: Any = field(default_factory=itertools.count)
 
     async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession:
@@ -187,6 +201,16 @@ class FakeStripe:
                 f"re_test_{next(self._ids)}", params["amount"], "eur", RefundStatus.SUCCEEDED, ours=meta
             )
         return self.refunds[idempotency_key]
+
+    async def list_events(self, types: Sequence[str], created_gte: int) -> list[bytes]:
+        self.listed.append((tuple(types), created_gte))
+        if self.fail_with:
+            raise self.fail_with.pop(0)
+        return [
+            body
+            for body in self.events
+            if (e := json.loads(body))["type"] in types and e["created"] >= created_gte
+        ]
 
     async def aclose(self) -> None:
         return None

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from messaging.broker import Broker
 from messaging.outbox import Relay
-from messaging.topology import BROADCAST, PAYMENTS, TOPOLOGY, Binding, Queue, QueueType, Topology
+from messaging.topology import BROADCAST, PAYMENTS, TASKS, TOPOLOGY, Binding, Queue, QueueType, Topology
 from payments.settings import Settings
 from stripe_sim.settings import Settings as SimSettings
 from stripe_sim.testing import RunningSim
@@ -41,8 +41,11 @@ TOPIC_QUEUE = Queue(
 FANOUT_QUEUE = Queue(
     "thirdparty.broadcast", binds=(Binding(BROADCAST),), type=QueueType.CLASSIC, dead_letter=False
 )
+PAYMENTS_TASK_QUEUES = tuple(q for q in TOPOLOGY.queues if q.owner == "payments")  # its periodic tasks
 TEST_TOPOLOGY = Topology(
-    exchanges=(PAYMENTS, BROADCAST), queues=(TOPIC_QUEUE, FANOUT_QUEUE), routes=TOPOLOGY.routes
+    exchanges=(PAYMENTS, BROADCAST, TASKS),
+    queues=(TOPIC_QUEUE, FANOUT_QUEUE, *PAYMENTS_TASK_QUEUES),
+    routes=TOPOLOGY.routes,
 )
 
 
@@ -88,6 +91,7 @@ class Harness:
     broker: Broker
     relay: Relay
     orders: dict[str, dict[str, Any]]  # what the stand-in orders service answers, by id
+    settings: Settings
 
     async def checkout(self, order: dict[str, Any]) -> httpx.Response:
         """orders holds the order; the caller (the gateway) sends only its id."""

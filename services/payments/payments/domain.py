@@ -672,3 +672,33 @@ def apply_refund_object(
     if seen_refund is None:
         return Effect(session, note="invalid_refund")
     return refund_seen(session, refunds, seen_refund, event.id, paid_by)
+
+
+# --- reconciliation sweep: which of Stripe's events one sweep lists --------------------------------
+
+STRIPE_RETENTION = timedelta(days=30)  # Stripe lists events of the last 30 days
+SWEEP_OVERLAP = timedelta(minutes=5)  # each sweep lists again from a little before the checkpoint:
+# events that became visible late, and clock skew between Stripe and us, are still seen
+
+
+@dataclass(frozen=True)
+class SweepWindow:
+    """Which events one sweep lists, and whether it may move the checkpoint."""
+
+    start: datetime  # list events Stripe created at or after this
+    covers_checkpoint: bool  # the window reaches back to the checkpoint: afterwards all is covered
+
+
+def sweep_window(checkpoint: datetime | None, now: datetime, since: float | None = None) -> SweepWindow:
+    """From a little before the checkpoint (first sweep: all Stripe keeps); `since` seconds when given.
+
+    A sweep over the last `since` seconds moves the checkpoint only if it reaches back to it (or, with
+    no checkpoint yet, to the start of Stripe's retention): otherwise events between the two were never
+    listed and the checkpoint would claim they were.
+    """
+    earliest = now - STRIPE_RETENTION
+    if since is not None:
+        start = max(earliest, now - timedelta(seconds=since))
+        return SweepWindow(start, start <= (checkpoint if checkpoint is not None else earliest))
+    start = max(earliest, checkpoint - SWEEP_OVERLAP) if checkpoint is not None else earliest
+    return SweepWindow(start, True)

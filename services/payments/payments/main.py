@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+import asyncpg
 from fastapi import FastAPI
 
 from payments.deps import Deps
@@ -13,7 +14,7 @@ from payments.repository import PgStore
 from payments.routes import checkout, webhook
 from payments.settings import Settings
 from payments.stripe_gateway import StripeGateway, WebhookVerifier
-from runtime import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, Health, Resources, protect
+from runtime import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, Check, Health, Resources, protect
 from runtime.health import router as health_router
 from runtime.http import install_limits, install_request_id
 from runtime.resources import broker_check
@@ -33,25 +34,36 @@ def stripe_gateway(settings: Settings) -> StripeGateway:
 
 
 @contextlib.asynccontextmanager
-async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
-    """Database (migrated), a broker connection for readiness, the Stripe client; closed on exit."""
-    resources = await Resources.open(settings, "payments", name="payments-api")
-    pool = resources.pool
+async def deps_on(
+    settings: Settings, pool: asyncpg.Pool[asyncpg.Record], broker_ready: Check | None = None
+) -> AsyncIterator[Deps]:
+    """Deps on an open pool: the Stripe client and the orders client, closed on exit (API, worker, CLI)."""
     gateway = stripe_gateway(settings)
     orders = HttpOrders(settings.orders_url, settings.token() or "")
-
+    deps = Deps(
+        settings=settings,
+        store=PgStore(pool),
+        stripe=gateway,
+        verifier=WebhookVerifier(settings.webhook_secrets),
+        orders=orders,
+    )
+    if broker_ready is not None:
+        deps.broker_ready = broker_ready
     try:
-        yield Deps(
-            settings=settings,
-            store=PgStore(pool),
-            stripe=gateway,
-            verifier=WebhookVerifier(settings.webhook_secrets),
-            orders=orders,
-            broker_ready=broker_check(resources.broker),
-        )
+        yield deps
     finally:
         await orders.aclose()
         await gateway.aclose()
+
+
+@contextlib.asynccontextmanager
+async def open_deps(settings: Settings) -> AsyncIterator[Deps]:
+    """Database (migrated), a broker connection for readiness, the Stripe client; closed on exit."""
+    resources = await Resources.open(settings, "payments", name="payments-api")
+    try:
+        async with deps_on(settings, resources.pool, broker_check(resources.broker)) as deps:
+            yield deps
+    finally:
         await resources.close()
 
 

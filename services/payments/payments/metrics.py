@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # Checkout creation calls orders and Stripe: tens of milliseconds to seconds
 CHECKOUT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -54,6 +54,25 @@ class Metrics:
         self.webhook_verified.inc(0)
         for outcome in ("created", "reused"):
             self.checkout_seconds.labels(outcome)
+        self.reconcile_repaired = Counter(
+            "payments_reconcile_repaired",
+            "Stripe events a reconciliation sweep found missing and applied, by type and what they did",
+            ["type", "note"],
+            registry=self.registry,
+        )
+        self.reconcile_sweeps = Counter(
+            "payments_reconcile_sweeps", "Reconciliation sweeps completed", registry=self.registry
+        )
+        self.reconcile_seconds = Gauge(
+            "payments_reconcile_sweep_seconds",
+            "How long the last completed sweep took",
+            registry=self.registry,
+        )
+        self.reconcile_lag = Gauge(
+            "payments_reconcile_lag_seconds",
+            "Age of the sweep checkpoint: seconds since the last completed sweep started (-1: none yet)",
+            registry=self.registry,
+        )
 
 
 @dataclass

@@ -71,6 +71,13 @@ ADD_REVIEW = """
 INSERT INTO payment_reviews (stripe_event_id, event_type, checkout_session_id, order_id, expected_amount,
     expected_currency, received_amount, received_currency)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+KNOWN_EVENTS = "SELECT id FROM stripe_events WHERE id = ANY($1::text[])"
+RECONCILE_CHECKPOINT = "SELECT covered_until FROM stripe_reconciliation"
+SAVE_RECONCILE_CHECKPOINT = """
+INSERT INTO stripe_reconciliation (id, covered_until, completed_at, listed, repaired)
+VALUES (true, $1, now(), $2, $3)
+ON CONFLICT (id) DO UPDATE SET covered_until = GREATEST(stripe_reconciliation.covered_until, $1),
+    completed_at = now(), listed = $2, repaired = $3"""
 LOCK_ORDER = "SELECT pg_advisory_lock(hashtextextended($1::text, 7))"
 UNLOCK_ORDER = "SELECT pg_advisory_unlock(hashtextextended($1::text, 7))"
 PING = "SELECT 1"
@@ -96,6 +103,11 @@ class Repository(Protocol):
     async def save_refund(self, refund: Refund) -> None: ...
     async def due_refunds(self, limit: int) -> list[Refund]: ...
     async def refund_attempt(self, refund: Refund, error: str, *, refused: bool, max_wait: float) -> int: ...
+    async def known_events(self, event_ids: list[str]) -> set[str]: ...
+    async def reconcile_checkpoint(self) -> datetime | None: ...
+    async def save_reconcile_checkpoint(
+        self, covered_until: datetime, listed: int, repaired: int
+    ) -> None: ...
 
 
 def _refund(row: asyncpg.Record) -> Refund:
@@ -227,6 +239,19 @@ class PgRepository:
         status = RefundStatus.REFUSED if refused else RefundStatus.TO_ISSUE
         attempts = await self._conn.fetchval(REFUND_ATTEMPT, refund.id, error, status.value, max_wait)
         return int(attempts or 0)
+
+    async def known_events(self, event_ids: list[str]) -> set[str]:
+        """Which of these Stripe event ids are stored already."""
+        return {row["id"] for row in await self._conn.fetch(KNOWN_EVENTS, event_ids)}
+
+    async def reconcile_checkpoint(self) -> datetime | None:
+        """Every Stripe event created before this was listed by a sweep and stored; None before the first."""
+        value: datetime | None = await self._conn.fetchval(RECONCILE_CHECKPOINT)
+        return value
+
+    async def save_reconcile_checkpoint(self, covered_until: datetime, listed: int, repaired: int) -> None:
+        """Move the checkpoint forward (never back: sweeps may finish out of order)."""
+        await self._conn.execute(SAVE_RECONCILE_CHECKPOINT, covered_until, listed, repaired)
 
 
 _LOCK_CONN: contextvars.ContextVar[Conn | None] = contextvars.ContextVar("payments_lock_conn", default=None)

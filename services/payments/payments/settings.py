@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from runtime import BaseServiceSettings
 
@@ -30,6 +30,8 @@ class Settings(BaseServiceSettings):
     payments_stripe_retries: int = 2
     # The worker looks for refunds to issue (second payments) this often, in seconds.
     payments_refund_interval: float = 1.0
+    # Seconds between reconciliation sweeps over Stripe's events (the scheduler's period).
+    stripe_reconcile_interval: float = Field(default=300.0, gt=0)
     # The orders service's internal API: the order a session charges is read from its owner.
     payments_orders_url: str | None = None  # unset: http://127.0.0.1:$ORDERS_PORT
     orders_port: int = 8001

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -11,7 +13,7 @@ import stripe
 from payments.domain import RefundSeen, parse_refund
 
 if TYPE_CHECKING:
-    from stripe.params import RefundCreateParams
+    from stripe.params import EventListParams, RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class StripeApi(Protocol):
     async def retrieve_session(self, session_id: str) -> RemoteSession | None: ...
     async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None: ...
     async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> RefundSeen: ...
+    async def list_events(self, types: Sequence[str], created_gte: int) -> list[bytes]: ...
     async def aclose(self) -> None: ...
 
 
@@ -125,6 +128,19 @@ class StripeGateway:
         if seen is None:
             raise StripeUnavailable(f"Stripe answered the refund {idempotency_key} with no usable refund")
         return seen
+
+    async def list_events(self, types: Sequence[str], created_gte: int) -> list[bytes]:
+        """Every event of `types` Stripe created at or after `created_gte` (Unix seconds), oldest first,
+        each as the JSON body a webhook would carry. Stripe lists newest first and keeps 30 days; the
+        SDK's auto-pagination follows `starting_after` page by page."""
+        params: EventListParams = {"types": list(types), "created": {"gte": created_gte}, "limit": 100}
+        try:
+            page = await self._client.v1.events.list_async(params)
+            events = [json.dumps(e.to_dict(for_json=True)).encode() async for e in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+        events.reverse()
+        return events
 
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]

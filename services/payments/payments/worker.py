@@ -1,22 +1,29 @@
-"""payments worker: relays the outbox (payment events) to the broker and issues the refunds of second
-payments through Stripe; both supervised by runtime."""
+"""payments worker: relays the outbox (payment events), issues the refunds of second payments through
+Stripe, schedules the periodic tasks and runs their ticks (the reconciliation sweep, the inbox prune);
+every loop supervised by runtime."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from messaging.inbox import Inbox
 from messaging.outbox import Relay
+from messaging.scheduler import Scheduler, run_ticks
 from messaging.topology import TOPOLOGY, Topology
-from payments.main import stripe_gateway
+from payments import tasks
+from payments.deps import Deps
+from payments.main import deps_on
 from payments.metrics import RefundMetrics
-from payments.repository import PgStore
 from payments.services import run_refund_issuer
 from payments.settings import Settings
+from payments.tasks import TASK_WORK, schedules
 from runtime import Resources, WorkerParts
 from runtime.messaging_metrics import messaging_metrics
-from runtime.resources import outbox_lag_check
+from runtime.resources import broker_check, outbox_lag_check
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +31,8 @@ log = logging.getLogger(__name__)
 def open_worker(
     settings: Settings, *, topology: Topology = TOPOLOGY, prefix: str = ""
 ) -> Callable[[], AbstractAsyncContextManager[WorkerParts]]:
-    """A batch cut short by the stop stays unsent and is published again (at least once)."""
+    """A batch cut short by the stop stays unsent and is published again (at least once); a tick cut
+    short is redelivered and runs again (its inbox claim rolled back with it)."""
 
     @asynccontextmanager
     async def parts() -> AsyncIterator[WorkerParts]:
@@ -32,26 +40,53 @@ def open_worker(
             settings, "payments", name="payments-worker", topology=topology, prefix=prefix
         )
         relay = Relay(resources.pool, resources.broker)
-        store, stripe, metrics = PgStore(resources.pool), stripe_gateway(settings), RefundMetrics()
-        interval = settings.payments_refund_interval
-
-        async def refunds() -> None:
-            await run_refund_issuer(store, stripe, interval=interval, metrics=metrics)
-
+        scheduler = Scheduler(
+            resources.pool, schedules(settings), name=f"payments-worker@{socket.gethostname()}:{os.getpid()}"
+        )
+        refund_metrics = RefundMetrics()
         try:
             if settings.amqp_declare_topology:
                 await resources.broker.declare()
-            registry, refresh = messaging_metrics(resources.broker, relay, service="payments")
-            yield WorkerParts(
-                tasks={"relay": relay.run, "refunds": refunds},
-                checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
-                registries=[registry, metrics.registry],
-                before_scrape=[refresh],
-                context=resources,
-            )
+            async with deps_on(settings, resources.pool, broker_check(resources.broker)) as deps:
+
+                async def refunds() -> None:
+                    interval = settings.payments_refund_interval
+                    await run_refund_issuer(
+                        deps.store, deps.stripe, interval=interval, metrics=refund_metrics
+                    )
+
+                consumers = [
+                    resources.broker.consumer(
+                        topology.queue(task.routing_key),
+                        {task: run_ticks(resources.pool, Inbox(task.routing_key), work)},
+                        deps,
+                        prefetch=1,  # one tick at a time: a long sweep leaves the next to another worker
+                    )
+                    for task, work in TASK_WORK.items()
+                ]
+                registry, refresh = messaging_metrics(resources.broker, relay, service="payments")
+                yield WorkerParts(
+                    consumers=consumers,
+                    tasks={"relay": relay.run, "refunds": refunds, "scheduler": scheduler.run},
+                    checks={**resources.checks(), "outbox": outbox_lag_check(relay, settings.outbox_max_lag)},
+                    registries=[registry, refund_metrics.registry, deps.metrics.registry],
+                    before_scrape=[refresh, _reconcile_lag(deps)],
+                    context=resources,
+                )
         finally:
-            log.info("payments worker stopped: %d published", relay.stats.published)
-            await stripe.aclose()
+            log.info(
+                "payments worker stopped: %d published, %d ticks claimed",
+                relay.stats.published,
+                scheduler.stats.claimed,
+            )
             await resources.close()
 
     return parts
+
+
+def _reconcile_lag(deps: Deps) -> Callable[[], Awaitable[None]]:
+    async def refresh() -> None:
+        age = await tasks.checkpoint_age(deps)
+        deps.metrics.reconcile_lag.set(-1.0 if age is None else age)
+
+    return refresh

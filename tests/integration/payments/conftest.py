@@ -52,5 +52,5 @@ async def harness(postgres, rabbit, prefix, make_broker) -> AsyncIterator[Harnes
         sdk = stripe.StripeClient(
             sim.api_key, base_addresses={"api": sim.base_url}, http_client=sdk_http, max_network_retries=0
         )
-        yield Harness(app_url, http, sim, sdk, deps.store.pool, broker, relay, orders)
+        yield Harness(app_url, http, sim, sdk, deps.store.pool, broker, relay, orders, settings)
     await sdk_http.close_async()

@@ -15,7 +15,7 @@ from messaging.settings import service_database_dsn
 from payments.settings import Settings
 from payments.worker import open_worker
 from runtime.testing import start_worker
-from tests.support.payments_live import TEST_TOPOLOGY, TOPIC_QUEUE
+from tests.support.payments_live import PAYMENTS_TASK_QUEUES, TEST_TOPOLOGY, TOPIC_QUEUE
 from tests.support.waiting import eventually
 
 
@@ -63,8 +63,12 @@ async def test_worker_relays_the_outbox_until_stopped(postgres, rabbit, prefix, 
 
     assert message.message_id == str(envelope.id)
     assert message.correlation_id == str(event.order_id)
-    assert live == {"status": "ok", "checks": {"relay": "ok", "refunds": "ok"}}
-    assert ready == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "outbox": "ok"}}
+    tasks = [f"consumer:{prefix}{q.name}" for q in PAYMENTS_TASK_QUEUES]  # the periodic tasks' queues
+    assert live == {"status": "ok", "checks": dict.fromkeys(["relay", "refunds", "scheduler", *tasks], "ok")}
+    assert ready == {
+        "status": "ready",
+        "checks": dict.fromkeys(["database", "broker", "outbox", *tasks], "ok"),
+    }
     assert 'payments_refunds_total{result="issued"} 0.0' in scraped  # the refund issuer's, beside the relay's
 
 

@@ -90,4 +90,7 @@ def system_environment(
         # every service exports its spans to the test's collector, in batches 100 ms apart
         "OTEL_EXPORTER_OTLP_ENDPOINT": traces.url,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
+        # The reconciliation sweep runs every 5 s (300 by default): it races the webhooks of every
+        # journey (one stores each event, the other finds it stored) and repairs paused ones quickly.
+        "STRIPE_RECONCILE_INTERVAL": "5",
     }

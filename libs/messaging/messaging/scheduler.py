@@ -64,7 +64,7 @@ UPDATE scheduled_tasks SET next_due = $2, last_period = $3, last_claimed_at = no
 WHERE task = $1"""
 TICKED = "SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)"
 UNTIL_NEXT = """
-SELECT COALESCE(EXTRACT(EPOCH FROM min(next_due) - now()), 0)::float8 FROM scheduled_tasks
+SELECT COALESCE(EXTRACT(EPOCH FROM min(next_due) - now())::float8, $2) FROM scheduled_tasks
 WHERE task = ANY($1::text[])"""
 MARK_DONE = """
 UPDATE scheduled_tasks SET last_done_period = GREATEST(last_done_period, $2), last_done_at = now()
@@ -184,7 +184,7 @@ class Scheduler:
     async def until_next(self) -> float:
         """Seconds until the earliest next tick (0 if one is due), at most `max_sleep`."""
         async with self._pool.acquire() as conn:
-            seconds = float(await conn.fetchval(UNTIL_NEXT, self._tasks))
+            seconds = float(await conn.fetchval(UNTIL_NEXT, self._tasks, self._max_sleep))  # no rows: wait
         return min(self._max_sleep, max(0.0, seconds))
 
     async def run(self) -> None:

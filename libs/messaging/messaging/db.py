@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+log = logging.getLogger(__name__)
+OUTAGE_PAUSE_MAX = 5.0  # seconds between tries while the database is down: back within 5 s of it
 
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
@@ -52,6 +56,27 @@ def unavailable(exc: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+class Outage:
+    """A loop's run of rounds that found the database unavailable (the relay's, the scheduler's): the
+    pause before the next round grows from 0.1 s to OUTAGE_PAUSE_MAX; one line each way."""
+
+    def __init__(self, loop_name: str) -> None:
+        self.loop_name = loop_name
+        self.rounds = 0
+
+    def failed(self, exc: BaseException) -> float:
+        """A round failed with `exc` (for which `unavailable` is true): the pause before the next."""
+        self.rounds += 1
+        pause = min(OUTAGE_PAUSE_MAX, 0.1 * 2.0 ** min(self.rounds - 1, 6))
+        log.warning("%s: database unavailable (%r); next try in %.1fs", self.loop_name, exc, pause)
+        return pause
+
+    def succeeded(self) -> None:
+        if self.rounds:
+            log.info("%s: database reachable again after %d failed rounds", self.loop_name, self.rounds)
+            self.rounds = 0
 
 
 async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:

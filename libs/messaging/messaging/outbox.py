@@ -18,7 +18,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from messaging._tracing import captured, restored
 from messaging.broker import Broker, BrokerUnavailable
-from messaging.db import UNAVAILABLE, Conn, unavailable
+from messaging.db import UNAVAILABLE, Conn, Outage, unavailable
 from messaging.event import Envelope
 from messaging.topology import Queue
 
@@ -47,7 +47,6 @@ OUTBOX_BACKLOG = """
 SELECT count(*)::bigint, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
 FROM outbox WHERE sent_at IS NULL"""
 CHANNEL = "outbox"
-_OUTAGE_PAUSE_MAX = 5.0  # seconds between tries while the database is down: back within 5 s of it
 
 
 async def add_to_outbox(
@@ -210,7 +209,7 @@ class Relay:
         """
         loop = asyncio.get_running_loop()
         next_prune = loop.time()
-        outage = 0  # consecutive failed rounds: sets the pause before the next
+        outage = Outage("relay")  # consecutive failed rounds: sets the pause before the next
         try:
             while True:
                 self._wake.clear()
@@ -226,15 +225,10 @@ class Relay:
                 except Exception as exc:
                     if not unavailable(exc):
                         raise
-                    outage += 1
                     self.stats.outages += 1
-                    pause = min(_OUTAGE_PAUSE_MAX, 0.1 * 2 ** min(outage - 1, 6))
-                    log.warning("relay: database unavailable (%r); next try in %.1fs", exc, pause)
-                    await self._sleep(pause)
+                    await self._sleep(outage.failed(exc))
                     continue
-                if outage:
-                    log.info("relay: database reachable again after %d failed rounds", outage)
-                    outage = 0
+                outage.succeeded()
                 if not full:  # when the batch was full more rows are waiting: no pause
                     await self._sleep(self._poll_interval)
         finally:

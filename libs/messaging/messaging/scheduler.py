@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from messaging._wire import Handler
-from messaging.db import Conn, unavailable
+from messaging.db import Conn, Outage, unavailable
 from messaging.event import Envelope, envelope_model
 from messaging.events.tasks import Tick
 from messaging.inbox import Inbox, prune_inbox
@@ -69,7 +69,6 @@ WHERE task = ANY($1::text[])"""
 MARK_DONE = """
 UPDATE scheduled_tasks SET last_done_period = GREATEST(last_done_period, $2), last_done_at = now()
 WHERE task = $1"""
-_OUTAGE_PAUSE_MAX = 5.0
 
 
 @dataclass(frozen=True)
@@ -190,7 +189,7 @@ class Scheduler:
     async def run(self) -> None:
         """Claim ticks until cancelled (a supervised task). An unavailable database pauses it, with a
         growing pause of at most 5 s; anything else is a bug and escapes to the supervisor."""
-        outage = 0
+        outage = Outage("scheduler")
         while True:
             try:
                 await self.tick_once()
@@ -198,14 +197,10 @@ class Scheduler:
             except Exception as exc:
                 if not unavailable(exc):
                     raise
-                outage += 1
                 self.stats.outages += 1
-                pause = min(_OUTAGE_PAUSE_MAX, 0.1 * 2 ** min(outage - 1, 6))
-                log.warning("scheduler: database unavailable (%r); next try in %.1fs", exc, pause)
+                pause = outage.failed(exc)
             else:
-                if outage:
-                    log.info("scheduler: database reachable again after %d failed rounds", outage)
-                    outage = 0
+                outage.succeeded()
             await asyncio.sleep(max(pause, 0.01))  # a tick due now was claimed above: no busy loop
 
 

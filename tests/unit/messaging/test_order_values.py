@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from messaging.events.orders import OrderStatus, payable
+from messaging.events.orders import OrderStatus, newer, payable
 
 P, F, C, D, R = OrderStatus  # in declaration order: pending, payment_failed, canceled, paid, refunded
 NOW = datetime(2026, 1, 2, 12, tzinfo=UTC)
@@ -28,7 +28,15 @@ NOW = datetime(2026, 1, 2, 12, tzinfo=UTC)
     ],
 )
 def test_status_only_moves_forward(current: OrderStatus, heard: OrderStatus, result: OrderStatus) -> None:
-    assert current.advance(heard) is result
+    kept = heard if newer(heard, 0, current, 0) else current
+    assert kept is result
+
+
+def test_a_refund_reversal_outranks_every_status_and_only_a_later_one_outranks_it() -> None:
+    assert newer(D, 1, R, 0)  # refunded, then the refund failed: paid again is the later news
+    assert not newer(R, 0, D, 1)  # the refunded event arriving late does not undo the reversal
+    assert newer(R, 1, D, 1)  # refunded again after the reversal
+    assert not newer(D, 1, D, 1)
 
 
 def test_ranks_are_a_total_order_with_money_above_housekeeping() -> None:

@@ -52,10 +52,6 @@ class OrderStatus(StrEnum):
         """No payment has been applied: a customer may (still) pay it."""
         return self in (OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED)
 
-    def advance(self, to: OrderStatus) -> OrderStatus:
-        """The status after hearing `to`: forward only, whatever order the news arrives in."""
-        return to if to.rank > self.rank else self
-
 
 _RANK = {
     OrderStatus.PENDING: 0,

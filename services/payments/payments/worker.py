@@ -64,7 +64,10 @@ def open_worker(
                     )
                     for task, work in TASK_WORK.items()
                 ]
-                registry, refresh = messaging_metrics(resources.broker, relay, service="payments")
+                queues = [c.queue_name for c in consumers]
+                registry, refresh = messaging_metrics(
+                    resources.broker, relay, queues=queues, service="payments"
+                )
                 yield WorkerParts(
                     consumers=consumers,
                     tasks={"relay": relay.run, "refunds": refunds, "scheduler": scheduler.run},

@@ -53,6 +53,7 @@ async def test_the_scheduled_sweep_pays_what_the_webhook_missed_and_late_webhook
     line = 'payments_reconcile_repaired_total{note="payment.succeeded",type="checkout.session.completed"} 3.0'
     assert line in metrics
     assert "payments_reconcile_lag_seconds" in metrics
+    assert f'paybus_messages_acked_total{{queue="{prefix}payments.stripe_reconcile"}}' in metrics  # the ticks
 
 
 async def _all_noted(harness: Harness, count: int) -> dict[str, str] | None:

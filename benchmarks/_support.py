@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,17 @@ class Figure:
                 "runs": [round(r, 3) for r in self.runs],
             }
         )
+
+
+def median_figure(name: str, runs: list[float], unit: str) -> Figure:
+    """The median of the rounds, with every round's value."""
+    return Figure(name, statistics.median(runs), unit, runs)
+
+
+def percentile_ms(seconds: list[float], q: float) -> float:
+    """The q-quantile of durations in seconds, in milliseconds (nearest rank below)."""
+    ordered = sorted(seconds)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
-"""The whole pipeline, every process running as `make run` starts them: payments settled per second, and
-latency from Stripe confirming a payment to the order paid (order.paid on the exchange) and to the
-receipt with its PDF handed to SMTP, at a fixed 100 payments/s.
+"""The whole pipeline, every process running as `make run` starts them: payments settled per second with
+what each cost (CPU by process, PostgreSQL transactions, broker deliveries), latency from Stripe
+confirming a payment to the order paid (order.paid on the exchange) and to the receipt with its PDF
+handed to SMTP at fixed rates, and signed webhooks accepted per second (webhook_bench).
 
 t0 is when the Stripe stand-in confirmed the payment (`/_sim/.../pay` returned); its signed
 checkout.session.completed webhook goes out right after, through the gateway to payments.
@@ -10,21 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import psutil
 from aiosmtpd.smtp import SMTP
 
-from benchmarks._support import DATABASE_URL, RUNS, Figure
+from benchmarks import webhook_bench
+from benchmarks._meter import ELSEWHERE, IDLE_RATE, POSTGRES_REST, CpuMeter, Traffic, idle_rate
+from benchmarks._profile import Profiler
+from benchmarks._support import DATABASE_URL, RUNS, Figure, median_figure, percentile_ms
 from chaos.system import load_run
 from messaging.broker import connect
 from messaging.event import Envelope
@@ -33,59 +40,24 @@ from messaging.topology import ORDERS, Binding, Queue, Topology
 
 _HEADERS = BytesHeaderParser(policy=compat32)
 THROUGHPUT_N = int(os.environ.get("BENCH_PIPELINE_N", "500"))  # payments per throughput round
-LATENCY_N = int(os.environ.get("BENCH_PIPELINE_LATENCY_N", "300"))  # payments per latency rate
+LATENCY_N = int(os.environ.get("BENCH_PIPELINE_LATENCY_N", "200"))  # payments per latency round
 RATES = (100, 20)  # the issue's fixed rate, and a light load that shows the pipeline's own latency
-
-
-class CpuMeter:
-    """CPU seconds (user + system) spent by each part of the system between two readings.
-
-    Parts: every process of the plan by name, this bench process (load generator, the SMTP server
-    receiving the mail, the order.paid watcher), RabbitMQ (beam.smp) and PostgreSQL (all its
-    processes, including the backends serving each pool).
-    """
-
-    def __init__(self, procs: dict[str, int]) -> None:
-        self._named = {name: psutil.Process(pid) for name, pid in procs.items()}
-        self._named["bench (load, SMTP server, watcher)"] = psutil.Process()
-        self._start: dict[str, float] = {}
-        self._pg_start: dict[int, float] = {}
-
-    @staticmethod
-    def _cpu(p: psutil.Process) -> float:
-        try:
-            t = p.cpu_times()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return 0.0
-        return float(t.user + t.system)
-
-    def _servers(self) -> tuple[float, dict[int, float]]:
-        beam, pg = 0.0, {}
-        for p in psutil.process_iter(["name"]):
-            name = p.info["name"] or ""
-            if name.startswith("beam"):
-                beam += self._cpu(p)
-            elif name.startswith("postgres"):
-                pg[p.pid] = self._cpu(p)
-        return beam, pg
-
-    def start(self) -> None:
-        self._start = {k: self._cpu(p) for k, p in self._named.items()}
-        self._start["RabbitMQ"], self._pg_start = self._servers()
-
-    def stop(self) -> dict[str, float]:
-        spent = {k: self._cpu(p) - self._start[k] for k, p in self._named.items()}
-        beam, pg = self._servers()
-        spent["RabbitMQ"] = beam - self._start["RabbitMQ"]
-        spent["PostgreSQL"] = sum(v - self._pg_start.get(pid, 0.0) for pid, v in pg.items())
-        return spent
+PROFILE = os.environ.get("BENCH_PROFILE", "")  # a folder: py-spy every process in the throughput rounds
+WATCH_QUEUE = "bench.order-paid"
 
 
 WORKER_PORTS = ("ORDERS_WORKER", "PAYMENTS_WORKER", "NOTIFIER_WORKER")  # health ports: free ones, too
 
 
+@dataclass(frozen=True)
+class System:
+    env: dict[str, str]  # what every process was started with
+    pids: dict[str, int]  # plan name -> pid
+    databases: tuple[str, ...]  # each service's PostgreSQL database
+
+
 @asynccontextmanager
-async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[tuple[dict[str, str], dict[str, int]]]:
+async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[System]:
     run = load_run()
     prefix = f"paybus_bench_{uuid.uuid4().hex[:6]}"
     names = ("GATEWAY", "ORDERS", "PAYMENTS", "NOTIFIER", "STRIPE_SIM", "MAILBOX", *WORKER_PORTS)
@@ -98,6 +70,9 @@ async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[tuple[dict[str,
             "SMTP_PORT": str(smtp_port),
             "STRIPE_SIM_WEBHOOK_EVENTS": "checkout.session.*,charge.refunded",
             "ORDER_RATE_LIMIT": "1000000",  # one driver is every customer: no per-client limit
+            # one secret for the stand-in (signs), payments (verifies) and webhook_bench (signs too)
+            "STRIPE_WEBHOOK_SECRET": "whsec_bench_" + secrets.token_hex(16),
+            "STRIPE_SECRET_KEY": "sk_test_paybus_bench",
         }
     )
     await run.prepare(env)
@@ -106,7 +81,9 @@ async def system(amqp_url: str, smtp_port: int) -> AsyncIterator[tuple[dict[str,
         late = await asyncio.to_thread(run.wait_ready, run.plan(env), 60)
         if late:
             raise RuntimeError(f"not ready: {late}")
-        yield env, {p.name: child.pid for p, child in zip(run.plan(env), procs, strict=True)}
+        pids = {p.name: child.pid for p, child in zip(run.plan(env), procs, strict=True)}
+        databases = tuple(f"{prefix}_{s}" for s in run.SERVICES_WITH_DATABASES)
+        yield System(env, pids, databases)
     finally:
         await asyncio.to_thread(run.stop, procs)
         admin = await asyncpg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres")
@@ -197,26 +174,30 @@ async def _until(done: Callable[[], bool], what: str, within: float = 300) -> No
         await asyncio.sleep(0.02)
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 async def run(amqp_url: str) -> list[Figure]:
     watch = Watch()
     smtp_port = await watch.start_smtp()
-    async with system(amqp_url, smtp_port) as (env, pids):
-        queue = Queue("bench.order-paid", binds=(Binding(ORDERS, "order.paid"),), dead_letter=False)
-        broker = await connect(amqp_url, name="bench:pipeline", topology=Topology((ORDERS,), (queue,), {}))
+    async with system(amqp_url, smtp_port) as sut:
+        queue = Queue(WATCH_QUEUE, binds=(Binding(ORDERS, "order.paid"),), dead_letter=False)
+        broker = await connect(
+            amqp_url, name="bench:pipeline", topology=Topology((ORDERS,), (queue,), {OrderPaid: (ORDERS,)})
+        )
         await broker.declare()
         consumer = broker.consumer(queue, {OrderPaid: watch.on_paid}, None, prefetch=256)
         await consumer.start()
         # enough kept-alive connections for the window; idle ones dropped before the servers (30 s+) do
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=10)
-        gateway = httpx.AsyncClient(base_url=env["PUBLIC_BASE_URL"], timeout=60, limits=limits)
-        sim = httpx.AsyncClient(base_url=env["STRIPE_API_BASE"], timeout=60, limits=limits)
+        gateway = httpx.AsyncClient(base_url=sut.env["PUBLIC_BASE_URL"], timeout=60, limits=limits)
+        sim = httpx.AsyncClient(base_url=sut.env["STRIPE_API_BASE"], timeout=60, limits=limits)
+        vhost = urlsplit(amqp_url).path.lstrip("/") or "/"
+        traffic = Traffic(DATABASE_URL, sut.databases, amqp_url, vhost, ignore_queues=(WATCH_QUEUE,))
         try:
-            return await _measure(watch, gateway, sim, CpuMeter(pids))
+            figures = await _throughput(watch, gateway, sim, CpuMeter(sut.pids, sut.databases), traffic, sut)
+            for rate in RATES:
+                figures += await _latency(watch, gateway, sim, rate)
+            hooks = webhook_bench.Webhooks(sut.env, gateway, sim)
+            figures += await webhook_bench.run(hooks, lambda n, tag: _orders(gateway, n, tag), watch)
+            return figures
         finally:
             await gateway.aclose()
             await sim.aclose()
@@ -225,60 +206,122 @@ async def run(amqp_url: str) -> list[Figure]:
             await watch.stop_smtp()
 
 
-async def _measure(
-    watch: Watch, gateway: httpx.AsyncClient, sim: httpx.AsyncClient, cpu: CpuMeter
+async def _throughput(
+    watch: Watch,
+    gateway: httpx.AsyncClient,
+    sim: httpx.AsyncClient,
+    cpu: CpuMeter,
+    traffic: Traffic,
+    sut: System,
 ) -> list[Figure]:
-    rounds: list[float] = []
-    spent: dict[str, float] = {}
+    """Rounds of THROUGHPUT_N payments at once: settled per second, and what each payment cost."""
+    settled: list[float] = []
+    rounds: list[dict[str, float]] = []
+    load: list[float] = []
+    profiler = Profiler(Path(PROFILE), sut.pids) if PROFILE else None
     for n in range(RUNS):
         burst = await _orders(gateway, THROUGHPUT_N, f"t{n}-")
         await watch.quiet(burst)
+        # idle: the order confirmations' last steps done, the broker's and PostgreSQL's counters caught up
+        broker_idle = await idle_rate(cpu, Traffic.LAG)
+        counted = await traffic.read()
         window = asyncio.Semaphore(32)
 
         async def paid(session_id: str, window: asyncio.Semaphore = window) -> float:
             async with window:
                 return await _pay(sim, session_id)
 
-        cpu.start()
-        start = time.perf_counter()
-        await asyncio.gather(*(paid(s) for _, s, _ in burst))
-        await watch.settled(burst)
-        rounds.append(THROUGHPUT_N / (max(watch.mailed[e] for _, _, e in burst) - start))
-        for part, seconds in cpu.stop().items():
-            spent[part] = spent.get(part, 0.0) + seconds
-    payments = THROUGHPUT_N * RUNS
+        if profiler is not None:
+            await profiler.start()
+        try:
+            before = cpu.read()
+            start = time.perf_counter()
+            await asyncio.gather(*(paid(s) for _, s, _ in burst))
+            await watch.settled(burst)
+            after = cpu.read()
+        finally:
+            if profiler is not None:
+                await profiler.stop()
+        load.append(os.getloadavg()[0])
+        settled.append(THROUGHPUT_N / (max(watch.mailed[e] for _, _, e in burst) - start))
+        spent = CpuMeter.spent(before, after)
+        spent[IDLE_RATE] = broker_idle * (after.at - before.at)
+        await asyncio.sleep(Traffic.LAG)
+        spent |= Traffic.delta(counted, await traffic.read())
+        rounds.append({part: amount / THROUGHPUT_N for part, amount in spent.items()})
+    if profiler is not None:
+        profiler.summarise()
+    return _cost_figures(settled, rounds, load, cpu.paybus)
+
+
+COUNTS = {  # Traffic's counters, per payment: figure name, unit
+    "xacts": ("pipeline_pg_transactions_per_payment", "transactions"),
+    "delivered": ("pipeline_broker_deliveries_per_payment", "deliveries"),
+    "enqueued": ("pipeline_broker_enqueued_per_payment", "messages"),
+}
+NOT_OURS = (ELSEWHERE, IDLE_RATE, POSTGRES_REST)  # context, not a process of the run
+
+
+def _cost_figures(
+    settled: list[float], rounds: list[dict[str, float]], load: list[float], paybus: tuple[str, ...]
+) -> list[Figure]:
+    """`rounds`: per round, CPU seconds by part and Traffic's counts, each divided by the payments."""
+
+    def summed(keys: Iterable[str], scale: float = 1.0) -> list[float]:
+        """Per round, the sum of these parts or counters."""
+        return [scale * sum(r.get(k, 0.0) for k in keys) for r in rounds]
+
+    parts = sorted({k for r in rounds for k in r if "[" not in k})
     figures = [
-        Figure("pipeline_settled_per_s", statistics.median(rounds), "payments/s", rounds),
-        Figure("pipeline_cpu_ms_per_payment_total", sum(spent.values()) * 1000 / payments, "ms", []),
+        median_figure("pipeline_settled_per_s", settled, "payments/s"),
+        median_figure("pipeline_cpu_ms_per_payment_paybus", summed(paybus, 1000), "ms CPU"),
+        median_figure(
+            "pipeline_cpu_ms_per_payment_all_processes",
+            summed([p for p in parts if p not in NOT_OURS], 1000),
+            "ms CPU",
+        ),
     ]
-    for part, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
-        figures.append(Figure(f"pipeline_cpu_ms_per_payment[{part}]", seconds * 1000 / payments, "ms", []))
-    for rate in RATES:
-        figures += await _latency(watch, gateway, sim, rate)
+    by_part = {p: summed([p], 1000) for p in parts}
+    for part, values in sorted(by_part.items(), key=lambda kv: -statistics.median(kv[1])):
+        figures.append(median_figure(f"pipeline_cpu_ms_per_payment[{part}]", values, "ms CPU"))
+    for kind, (name, unit) in COUNTS.items():
+        keys = sorted({k for r in rounds for k in r if k.startswith(kind + "[")})
+        figures.append(median_figure(name, summed(keys), unit))
+        for key in keys:
+            if any(values := summed([key])):
+                figures.append(median_figure(name + key.removeprefix(kind), values, unit))
+    figures.append(median_figure("machine_load_average_1m", load, "runnable tasks, 2 cores"))
     return figures
 
 
 async def _latency(
     watch: Watch, gateway: httpx.AsyncClient, sim: httpx.AsyncClient, rate: int
 ) -> list[Figure]:
-    """Payments confirmed at a fixed rate; latency from each confirmation to order.paid and to the receipt."""
-    steady = await _orders(gateway, LATENCY_N, f"l{rate}-")
-    await watch.quiet(steady)
-    t0: dict[str, float] = {}
-
-    async def at(i: int, order_id: str, session_id: str) -> None:
-        await asyncio.sleep(max(0.0, begin + i / rate - time.perf_counter()))
-        t0[order_id] = await _pay(sim, session_id)
-
-    begin = time.perf_counter()
-    await asyncio.gather(*(at(i, o, s) for i, (o, s, _) in enumerate(steady)))
-    await watch.settled(steady)
-    to_paid = [watch.paid[o] - t0[o] for o, _, _ in steady]
-    to_mail = [watch.mailed[e] - t0[o] for o, _, e in steady]
+    """Rounds of payments confirmed at a fixed rate; latency from each confirmation to order.paid and to
+    the receipt at SMTP."""
+    values: dict[str, list[float]] = {}
     at_rate = f"at_{rate}_per_s"
-    return [
-        Figure(f"pipeline_paid_latency_p50_{at_rate}", _pct(to_paid, 0.5), "ms", []),
-        Figure(f"pipeline_paid_latency_p99_{at_rate}", _pct(to_paid, 0.99), "ms", []),
-        Figure(f"pipeline_receipt_latency_p50_{at_rate}", _pct(to_mail, 0.5), "ms", []),
-        Figure(f"pipeline_receipt_latency_p99_{at_rate}", _pct(to_mail, 0.99), "ms", []),
-    ]
+    for n in range(RUNS):
+        steady = await _orders(gateway, LATENCY_N, f"l{rate}-{n}-")
+        await watch.quiet(steady)
+        t0: dict[str, float] = {}
+        begin = time.perf_counter()
+
+        async def at(
+            i: int, order_id: str, session_id: str, begin: float = begin, t0: dict[str, float] = t0
+        ) -> None:
+            await asyncio.sleep(max(0.0, begin + i / rate - time.perf_counter()))
+            t0[order_id] = await _pay(sim, session_id)
+
+        await asyncio.gather(*(at(i, o, s) for i, (o, s, _) in enumerate(steady)))
+        await watch.settled(steady)
+        to_paid = [watch.paid[o] - t0[o] for o, _, _ in steady]
+        to_mail = [watch.mailed[e] - t0[o] for o, _, e in steady]
+        for name, value in (
+            (f"pipeline_paid_latency_p50_{at_rate}", percentile_ms(to_paid, 0.5)),
+            (f"pipeline_paid_latency_p99_{at_rate}", percentile_ms(to_paid, 0.99)),
+            (f"pipeline_receipt_latency_p50_{at_rate}", percentile_ms(to_mail, 0.5)),
+            (f"pipeline_receipt_latency_p99_{at_rate}", percentile_ms(to_mail, 0.99)),
+        ):
+            values.setdefault(name, []).append(value)
+    return [median_figure(name, v, "ms") for name, v in values.items()]

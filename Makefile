@@ -42,7 +42,7 @@ lint: install ## ruff, formatting, mypy --strict, import contracts, public event
 fmt: install ## format and autofix
 	$(UV) run --frozen ruff format . && $(UV) run --frozen ruff check --fix .
 
-bench: install ## throughput of libs/messaging beside raw aio-pika (JSON lines, then a table)
+bench: install ## libs/messaging beside aio-pika, then the whole pipeline: CPU per payment, latency, webhooks (JSON lines, table; ~10 min)
 	$(UV) run --frozen python -m benchmarks
 
 chaos: install ## faults on a 3-node RabbitMQ cluster and a PostgreSQL of its own (JSON lines, then a table)

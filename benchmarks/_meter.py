@@ -124,16 +124,20 @@ class Traffic:
     ignore_queues: tuple[str, ...] = ()
     LAG = float(os.environ.get("BENCH_STATS_LAG", "6"))
 
+    _admin: asyncpg.Connection | None = None  # one, held: the shared server may run out of slots
+
+    async def close(self) -> None:
+        if self._admin is not None:
+            await self._admin.close()
+
     async def read(self) -> dict[str, float]:
-        admin = await asyncpg.connect(self.database_url.rsplit("/", 1)[0] + "/postgres")
-        try:
-            rows = await admin.fetch(
-                "SELECT datname, xact_commit + xact_rollback AS xacts FROM pg_stat_database"
-                " WHERE datname = ANY($1::text[])",
-                list(self.databases),
-            )
-        finally:
-            await admin.close()
+        if self._admin is None:
+            self._admin = await asyncpg.connect(self.database_url.rsplit("/", 1)[0] + "/postgres")
+        rows = await self._admin.fetch(
+            "SELECT datname, xact_commit + xact_rollback AS xacts FROM pg_stat_database"
+            " WHERE datname = ANY($1::text[])",
+            list(self.databases),
+        )
         counts = {f"xacts[{r['datname']}]": float(r["xacts"]) for r in rows}
         async with Management.for_amqp_url(self.amqp_url, os.environ.get("RABBITMQ_MANAGEMENT_URL")) as m:
             queues = await m.queues(self.vhost)

@@ -4,8 +4,10 @@
 system during each throughput round (only while payments flow), then write `<folder>/<process>.txt`:
 samples by package, the hottest functions by self time (on top of the stack) and by inclusive time
 (anywhere in it). Raw samples stay in a temporary folder (its path is printed). py-spy samples from
-outside the process (ptrace, root), 100 times a second by default, idle threads not counted:
-percentages are of CPU samples.
+outside the process (root), 100 times a second by default, without stopping it (`--nonblocking`:
+stopping it made py-spy count threads idle in a queue as running). A sample counts a thread the
+kernel has running or runnable: on a loaded machine, runnable includes waiting for a core, which
+weighs most on the frame a thread wakes in (the event loop's poll, `Runner.run` under uvloop).
 Profiled runs cost CPU of their own: the bench's CPU figures come from runs without it.
 """
 
@@ -46,7 +48,18 @@ class Profiler:
         exe = _py_spy()
         for name, pid in self.procs.items():
             out = self.raw / f"{name}.{self._round}.txt"
-            argv = (exe, "record", "--pid", str(pid), "--rate", RATE, "--function", "--format", "raw")
+            argv = (
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                RATE,
+                "--function",
+                "--nonblocking",
+                "--format",
+                "raw",
+            )
             self._running.append(
                 await asyncio.create_subprocess_exec(
                     *argv,
@@ -88,7 +101,10 @@ def _where(frame: str) -> tuple[str, str]:
 
 def summary(name: str, stacks: Counter[tuple[str, ...]], rounds: int, top: int = 15) -> str:
     total = sum(stacks.values())
-    lines = [f"{name}: {total} CPU samples (py-spy --rate {RATE} --function, {rounds} throughput rounds)"]
+    lines = [
+        f"{name}: {total} samples of a running or runnable thread "
+        f"(py-spy --rate {RATE} --function --nonblocking, {rounds} throughput rounds)"
+    ]
     if not total:
         return "\n".join(lines) + "\n"
     own: Counter[str] = Counter()

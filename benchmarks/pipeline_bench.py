@@ -100,11 +100,12 @@ async def _orders(gateway: httpx.AsyncClient, n: int, tag: str) -> list[tuple[st
     async def one(i: int) -> tuple[str, str, str]:
         email = f"{tag}{i}@bench.example"
         async with window:
-            order = (
-                await gateway.post(
-                    "/api/orders", json={"email": email, "items": [{"product_id": product, "quantity": 1}]}
-                )
-            ).json()
+            placed = await gateway.post(
+                "/api/orders", json={"email": email, "items": [{"product_id": product, "quantity": 1}]}
+            )
+            if placed.status_code != 201:
+                raise RuntimeError(f"placing an order answered {placed.status_code}: {placed.text[:300]}")
+            order = placed.json()
             response = await gateway.post(f"/api/orders/{order['id']}/checkout")
         if response.status_code != 201:
             raise RuntimeError(f"checkout answered {response.status_code}: {response.text[:300]}")
@@ -191,6 +192,7 @@ async def run(amqp_url: str) -> list[Figure]:
         sim = httpx.AsyncClient(base_url=sut.env["STRIPE_API_BASE"], timeout=60, limits=limits)
         vhost = urlsplit(amqp_url).path.lstrip("/") or "/"
         traffic = Traffic(DATABASE_URL, sut.databases, amqp_url, vhost, ignore_queues=(WATCH_QUEUE,))
+        await traffic.read()  # its connection, before the system's pools fill up
         try:
             figures = await _throughput(watch, gateway, sim, CpuMeter(sut.pids, sut.databases), traffic, sut)
             for rate in RATES:
@@ -199,6 +201,7 @@ async def run(amqp_url: str) -> list[Figure]:
             figures += await webhook_bench.run(hooks, lambda n, tag: _orders(gateway, n, tag), watch)
             return figures
         finally:
+            await traffic.close()
             await gateway.aclose()
             await sim.aclose()
             await consumer.stop()

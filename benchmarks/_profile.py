@@ -24,7 +24,6 @@ from collections import Counter
 from pathlib import Path
 
 RATE = os.environ.get("BENCH_PROFILE_RATE", "100")
-ROOTS = 0.75
 _FRAME = re.compile(r"^(?P<fn>.*) \((?P<path>[^()]*?)(?::\d+)?\)$")
 
 
@@ -57,6 +56,7 @@ class Profiler:
                 RATE,
                 "--function",
                 "--nonblocking",
+                "--full-filenames",
                 "--format",
                 "raw",
             )
@@ -90,26 +90,44 @@ class Profiler:
 
 
 def _where(frame: str) -> tuple[str, str]:
-    """(function with its file, package) of one py-spy frame `fn (path:line)`; py-spy gives paths
-    relative to sys.path, so a path's first part is the package (or the stdlib module)."""
+    """(function with its file, package) of one py-spy frame `fn (path:line)`, paths in full
+    (`--full-filenames`): what follows site-packages, the stdlib folder or the repository's
+    services/<name>/, libs/<name>/ or tools/<name>/ names the file, and its first part the package."""
     m = _FRAME.match(frame)
     if m is None:
         return frame, "?"
     path = m["path"]
-    return f"{m['fn']} ({path})", path.split("/", 1)[0].removesuffix(".py")
+    for marker in ("/site-packages/", "/dist-packages/", "/lib/python3"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            if marker == "/lib/python3":
+                path = path.split("/", 1)[1]  # past "11/"
+            break
+    else:
+        for marker in ("/services/", "/libs/", "/tools/"):
+            if marker in path:
+                path = path.split(marker, 1)[1].split("/", 1)[1]  # past the project folder
+                break
+    if path.startswith("opentelemetry/"):  # one namespace, many distributions: name which part
+        parts = path.split("/")
+        package = "/".join(parts[:3] if parts[1] == "instrumentation" else parts[:2])
+    else:
+        package = path.split("/", 1)[0].removesuffix(".py")
+    return f"{m['fn']} ({path})", package
 
 
 def summary(name: str, stacks: Counter[tuple[str, ...]], rounds: int, top: int = 15) -> str:
     total = sum(stacks.values())
     lines = [
         f"{name}: {total} samples of a running or runnable thread "
-        f"(py-spy --rate {RATE} --function --nonblocking, {rounds} throughput rounds)"
+        f"(py-spy --rate {RATE} --function --nonblocking --full-filenames, {rounds} throughput rounds)"
     ]
     if not total:
         return "\n".join(lines) + "\n"
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     packages: Counter[str] = Counter()
+    package_inclusive: Counter[str] = Counter()
     for stack, count in stacks.items():
         where = [_where(f) for f in stack]
         # py-spy writes a stack root first; its last frame is the one running
@@ -117,16 +135,18 @@ def summary(name: str, stacks: Counter[tuple[str, ...]], rounds: int, top: int =
         packages[where[-1][1]] += count
         for fn in {fn for fn, _ in where}:
             inclusive[fn] += count
+        for package in {package for _, package in where}:
+            package_inclusive[package] += count
 
-    def block(title: str, counts: Counter[str]) -> list[str]:
-        rows = [f"{100 * c / total:6.1f}%  {what}" for what, c in counts.most_common(top)]
-        return ["", title, *rows]
+    def block(title: str, counts: Counter[str], rows: int = top) -> list[str]:
+        shares = [f"{100 * c / total:6.1f}%  {what}" for what, c in counts.most_common(rows)]
+        return ["", title, *shares]
 
     lines += block(
         "self time by package (the running frame's package; C code counts to its caller)", packages
     )
-    lines += block("self time by function", own)
-    # a thread's or the event loop's root frames are on (nearly) every stack: they say nothing
-    inclusive = Counter({fn: c for fn, c in inclusive.items() if c < ROOTS * total})
-    lines += block(f"inclusive time by function (anywhere on the stack; under {ROOTS:.0%})", inclusive)
+    lines += block("inclusive time by package (a frame of it anywhere on the stack)", package_inclusive)
+    lines += block("self time by function", own, 2 * top)
+    # the first rows are a thread's or the event loop's root frames and the middleware chain
+    lines += block("inclusive time by function (anywhere on the stack)", inclusive, 4 * top)
     return "\n".join(lines) + "\n"

@@ -86,7 +86,7 @@ class Profiler:
                     if stack and count.isdigit():
                         stacks[tuple(stack.split(";"))] += int(count)
             (self.folder / f"{name}.txt").write_text(summary(name, stacks, self._round))
-        print(f"profiles: summaries in {self.folder}, py-spy's raw samples in {self.raw}", flush=True)
+        print(f"profiles: summaries in {self.folder}, py-spy's raw samples in {self.raw}", file=sys.stderr)
 
 
 def _where(frame: str) -> tuple[str, str]:

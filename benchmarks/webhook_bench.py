@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -129,7 +130,7 @@ async def run(
         events = await hooks.completed_events(orders)
         seconds, latencies, outcomes = await hooks.fire(events)
         if len(latencies) != len(events):
-            print(f"webhook round {n}: not all accepted: {dict(outcomes)}", flush=True)
+            print(f"webhook round {n}: not all accepted: {dict(outcomes)}", file=sys.stderr)
         accepted.append(len(latencies) / seconds)
         p50.append(percentile_ms(latencies or [0.0], 0.5))
         p99.append(percentile_ms(latencies or [0.0], 0.99))

@@ -19,15 +19,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
+import socket
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
 
+from messaging._consumer import Consumer
 from messaging._wire import Handler
+from messaging.broker import Broker
 from messaging.db import Conn, Outage, unavailable
 from messaging.event import Envelope, envelope_model
 from messaging.events.tasks import Tick
@@ -35,6 +39,8 @@ from messaging.inbox import Inbox, prune_inbox
 from messaging.outbox import add_to_outbox
 
 __all__ = [
+    "INBOX_RETENTION",
+    "PRUNE_EVERY",
     "Schedule",
     "Scheduler",
     "SchedulerStats",
@@ -42,6 +48,8 @@ __all__ = [
     "period_start",
     "prune",
     "run_ticks",
+    "scheduler_name",
+    "task_consumers",
     "tick",
     "tick_id",
 ]
@@ -216,7 +224,32 @@ def run_ticks(pool: asyncpg.Pool[asyncpg.Record], inbox: Inbox, work: TickWork[D
     return inbox.guard(pool, done)
 
 
-def prune(retention: float) -> TickWork[Any]:
+def task_consumers(
+    broker: Broker, pool: asyncpg.Pool[asyncpg.Record], work: Mapping[type[Tick], TickWork[D]], deps: D
+) -> list[Consumer[D]]:
+    """One consumer per task queue (from the broker's topology), one tick at a time: a long tick leaves
+    the next one to another worker."""
+    return [
+        broker.consumer(
+            broker.topology.queue(task.routing_key),
+            {task: run_ticks(pool, Inbox(task.routing_key), run)},
+            deps,
+            prefetch=1,
+        )
+        for task, run in work.items()
+    ]
+
+
+def scheduler_name(service: str) -> str:
+    """Which process claimed a tick (`last_claimed_by`): `<service>-worker@<host>:<pid>`."""
+    return f"{service}-worker@{socket.gethostname()}:{os.getpid()}"
+
+
+INBOX_RETENTION = 30 * 86400.0  # a message (or a DLQ replay of one) older than this may apply again
+PRUNE_EVERY = 3600.0  # seconds between a service's inbox prunes (its `<service>.prune` task)
+
+
+def prune(retention: float = INBOX_RETENTION) -> TickWork[Any]:
     """Work for a `<owner>.prune` tick: delete inbox rows older than `retention` seconds."""
 
     async def pruned(msg: Envelope[Any], conn: Conn, deps: Any) -> None:

@@ -19,15 +19,13 @@ from datetime import datetime
 from messaging.db import Conn
 from messaging.event import Envelope
 from messaging.events.tasks import PaymentsPruneDue, StripeReconciliationDue, Tick
-from messaging.scheduler import Schedule, TickWork, prune
+from messaging.scheduler import PRUNE_EVERY, Schedule, TickWork, prune
 from payments import services
 from payments.deps import Deps
 from payments.domain import HANDLED_TYPES, InvalidEvent, StripeEvent, parse_event, sweep_window
 from payments.settings import Settings
 
 log = logging.getLogger(__name__)
-PRUNE_EVERY = 3600.0  # seconds between inbox prunes
-INBOX_RETENTION = 30 * 86400.0  # a tick (or a DLQ replay of one) older than this may run again
 
 
 def schedules(settings: Settings) -> list[Schedule]:
@@ -48,7 +46,7 @@ async def on_stripe_reconciliation_due(
 
 TASK_WORK: dict[type[Tick], TickWork[Deps]] = {
     StripeReconciliationDue: on_stripe_reconciliation_due,
-    PaymentsPruneDue: prune(INBOX_RETENTION),
+    PaymentsPruneDue: prune(),
 }
 
 

@@ -5,14 +5,11 @@ every loop supervised by runtime."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from messaging.inbox import Inbox
 from messaging.outbox import Relay
-from messaging.scheduler import Scheduler, run_ticks
+from messaging.scheduler import Scheduler, scheduler_name, task_consumers
 from messaging.topology import TOPOLOGY, Topology
 from payments import tasks
 from payments.deps import Deps
@@ -40,9 +37,7 @@ def open_worker(
             settings, "payments", name="payments-worker", topology=topology, prefix=prefix
         )
         relay = Relay(resources.pool, resources.broker)
-        scheduler = Scheduler(
-            resources.pool, schedules(settings), name=f"payments-worker@{socket.gethostname()}:{os.getpid()}"
-        )
+        scheduler = Scheduler(resources.pool, schedules(settings), name=scheduler_name("payments"))
         refund_metrics = RefundMetrics()
         try:
             if settings.amqp_declare_topology:
@@ -55,15 +50,7 @@ def open_worker(
                         deps.store, deps.stripe, interval=interval, metrics=refund_metrics
                     )
 
-                consumers = [
-                    resources.broker.consumer(
-                        topology.queue(task.routing_key),
-                        {task: run_ticks(resources.pool, Inbox(task.routing_key), work)},
-                        deps,
-                        prefetch=1,  # one tick at a time: a long sweep leaves the next to another worker
-                    )
-                    for task, work in TASK_WORK.items()
-                ]
+                consumers = task_consumers(resources.broker, resources.pool, TASK_WORK, deps)
                 queues = [c.queue_name for c in consumers]
                 registry, refresh = messaging_metrics(
                     resources.broker, relay, queues=queues, service="payments"

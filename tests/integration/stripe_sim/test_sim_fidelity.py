@@ -7,7 +7,7 @@ import httpx
 import pytest
 import stripe
 from stripe._request_options import RequestOptions
-from stripe.params import RefundCreateParams
+from stripe.params import RefundCreateParams, TaxRateCreateParams
 from stripe.params.checkout import _session_create_params as create_params
 
 from stripe_sim import params as accepted
@@ -32,6 +32,8 @@ def _names(typed_dict: type) -> set[str]:
         (accepted.PAYMENT_INTENT_DATA, create_params.SessionCreateParamsPaymentIntentData),
         (accepted.ADAPTIVE_PRICING, create_params.SessionCreateParamsAdaptivePricing),
         (accepted.REFUND_CREATE, RefundCreateParams),
+        (accepted.TAX_RATE_CREATE, TaxRateCreateParams),
+        (accepted.AUTOMATIC_TAX, create_params.SessionCreateParamsAutomaticTax),
     ],
 )
 def test_accepted_parameters_are_the_pinned_sdks(ours: frozenset[str], sdk: type) -> None:

@@ -10,7 +10,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stripe_sim import api_checkout, api_objects, page, shapes, sim_routes
+from stripe_sim import api_checkout, api_objects, api_tax, page, shapes, sim_routes
 from stripe_sim.errors import StripeError, unrecognized_url
 from stripe_sim.http import request_id
 from stripe_sim.runtime import Sim
@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="stripe-sim", description="Local Stripe stand-in (dev and tests only)", lifespan=lifespan
     )
     app.state.sim = sim
-    for module in (api_checkout, api_objects, page, sim_routes):
+    for module in (api_checkout, api_objects, api_tax, page, sim_routes):
         app.include_router(module.router)
     app.add_exception_handler(StripeError, _stripe_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]

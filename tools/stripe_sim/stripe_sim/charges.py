@@ -30,7 +30,7 @@ def pay(
                 code="checkout_session_not_open",
             )
         email = email or session["customer_email"]
-        method = "card" if outcome == "succeeded" else "us_bank_account"
+        method = "card" if outcome == "succeeded" else payment_shapes.delayed_method(session["currency"])
         pi = payment_shapes.payment_intent(
             session["amount_total"], session["currency"], method, record.pi_metadata
         )

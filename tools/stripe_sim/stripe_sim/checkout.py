@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from stripe_sim import params as accepted
-from stripe_sim import shapes
+from stripe_sim import shapes, tax
 from stripe_sim.errors import StripeError, invalid, resource_missing
 from stripe_sim.forms import (
     check_known,
@@ -36,9 +36,12 @@ def create_session(store: Store, params: Obj, rules: CreateRules, origin: Origin
     """POST /v1/checkout/sessions in payment mode with ad-hoc `price_data` line items."""
     check_known(params, accepted.SESSION_CREATE)
     _check_mode(params)
+    check_known(get_dict(params, "automatic_tax") or {}, accepted.AUTOMATIC_TAX, "automatic_tax")
+    tax.refuse_automatic_tax(params)
     created = shapes.now()
     raw_items = get_list(params, "line_items", required=True)
-    items = [_line_item(raw, i, created) for i, raw in enumerate(raw_items)]
+    lines = [_line_item(store, raw, i, created) for i, raw in enumerate(raw_items)]
+    items, taxes = [item for item, _ in lines], [t for _, line_taxes in lines for t in line_taxes]
     currencies = {item["currency"] for item in items}
     if len(currencies) > 1:
         raise invalid("line_items", "All line items must use the same currency.")
@@ -47,7 +50,13 @@ def create_session(store: Store, params: Obj, rules: CreateRules, origin: Origin
         "id": session_id,
         "created": created,
         "currency": items[0]["currency"],
+        "amount_subtotal": sum(item["amount_subtotal"] for item in items),
         "amount_total": sum(item["amount_total"] for item in items),
+        "total_details": {
+            "amount_discount": 0,
+            "amount_shipping": 0,
+            "amount_tax": sum(t["amount"] for t in taxes),
+        },
         "expires_at": _expires_at(params, created, rules.min_expires_in),
         "client_reference_id": _limited(params, "client_reference_id", 200),
         "customer_email": get_str(params, "customer_email"),
@@ -60,7 +69,7 @@ def create_session(store: Store, params: Obj, rules: CreateRules, origin: Origin
         "adaptive_pricing": {"enabled": _adaptive_pricing(params)},
         "url": f"{rules.public_url}/pay/{session_id}",
     }
-    record = SessionRecord(shapes.session(fields), items, _pi_metadata(params))
+    record = SessionRecord(shapes.session(fields), items, _pi_metadata(params), taxes)
     with store.lock:
         store.sessions[session_id] = record
     return record
@@ -87,7 +96,8 @@ def _adaptive_pricing(params: Obj) -> bool:
     return get_bool(data, "enabled", "adaptive_pricing[enabled]") or False
 
 
-def _line_item(raw: Any, index: int, created: int) -> Obj:
+def _line_item(store: Store, raw: Any, index: int, created: int) -> tuple[Obj, list[Obj]]:
+    """The line item and the tax its `tax_rates` put on it."""
     name = path("line_items", index)
     if not isinstance(raw, dict):
         raise invalid(name, f"Invalid object: {name} must be a hash")
@@ -108,9 +118,11 @@ def _line_item(raw: Any, index: int, created: int) -> Obj:
         raise invalid(path(pd_name, "unit_amount"), "This value must be greater than or equal to 0.")
     if quantity < 1:
         raise invalid(path(name, "quantity"), "This value must be greater than or equal to 1.")
-    return shapes.line_item(
-        currency.lower(), unit_amount, quantity, _product_name(price_data, pd_name), created
+    taxes = tax.line_taxes(unit_amount * quantity, tax.line_rates(store, raw, name))
+    item = shapes.line_item(
+        currency.lower(), unit_amount, quantity, _product_name(price_data, pd_name), created, taxes
     )
+    return item, taxes
 
 
 def _product_name(price_data: Obj, pd_name: str) -> str:

@@ -84,6 +84,22 @@ PAYMENT_INTENT_DATA = frozenset(
     }
 )
 ADAPTIVE_PRICING = frozenset({"enabled"})
+AUTOMATIC_TAX = frozenset({"enabled", "liability"})
+TAX_RATE_CREATE = frozenset(
+    {
+        "active",
+        "country",
+        "description",
+        "display_name",
+        "expand",
+        "inclusive",
+        "jurisdiction",
+        "metadata",
+        "percentage",
+        "state",
+        "tax_type",
+    }
+)
 REFUND_CREATE = frozenset(
     {
         "amount",

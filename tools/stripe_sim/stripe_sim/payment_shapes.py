@@ -96,6 +96,15 @@ _METHOD_DETAILS: Obj = {
         "three_d_secure": None,
         "wallet": None,
     },
+    "sepa_debit": {  # Stripe's test IBAN DE89 3704 0044 0532 0130 00
+        "bank_code": "37040044",
+        "branch_code": None,
+        "country": "DE",
+        "expected_debit_date": None,
+        "fingerprint": "paybusSimSepaFp1",
+        "last4": "3000",
+        "mandate": None,  # each charge's own, set below
+    },
     "us_bank_account": {
         "account_holder_type": "individual",
         "account_type": "checking",
@@ -123,6 +132,18 @@ def payment_intent(amount: int, currency: str, method_type: str, metadata: dict[
     )
 
 
+def delayed_method(currency: str) -> str:
+    """The delayed (bank debit) method a customer pays a session in `currency` with: SEPA in euros."""
+    return "sepa_debit" if currency == "eur" else "us_bank_account"
+
+
+def _charge_details(method_type: str) -> Obj:
+    details: Obj = copy.deepcopy(_METHOD_DETAILS[method_type])
+    if method_type == "sepa_debit":
+        details["mandate"] = new_id("mandate")  # a debit runs on the customer's mandate
+    return details
+
+
 def charge(pi: Obj, email: str | None) -> Obj:
     """The Charge of a PaymentIntent, pending until settled."""
     ch_id, method_type = new_id("ch"), pi["payment_method_types"][0]
@@ -140,19 +161,21 @@ def charge(pi: Obj, email: str | None) -> Obj:
             "payment_intent": pi["id"],
             "payment_method": pi["payment_method"],
             "receipt_email": email,
-            "payment_method_details": {"type": method_type, method_type: dict(_METHOD_DETAILS[method_type])},
+            "payment_method_details": {"type": method_type, method_type: _charge_details(method_type)},
             "refunds": list_object([], f"/v1/charges/{ch_id}/refunds"),
         },
     )
 
 
-_PM_DETAILS_ONLY_ON_CHARGES = {"network", "three_d_secure"}
+_PM_DETAILS_ONLY_ON_CHARGES = {"network", "three_d_secure", "mandate", "expected_debit_date"}
 
 
 def payment_method(ch: Obj) -> Obj:
     """The PaymentMethod a charge used, whole, as a failed PaymentIntent's `last_payment_error` has it."""
     method_type = ch["payment_method_details"]["type"]
     details = {k: v for k, v in _METHOD_DETAILS[method_type].items() if k not in _PM_DETAILS_ONLY_ON_CHARGES}
+    if method_type == "sepa_debit":
+        details["generated_from"] = None
     return {
         "id": ch["payment_method"],
         "object": "payment_method",

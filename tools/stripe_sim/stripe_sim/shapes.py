@@ -4,6 +4,7 @@ import copy
 import secrets
 import string
 import time
+from collections.abc import Sequence
 from typing import Any
 
 Obj = dict[str, Any]
@@ -111,11 +112,13 @@ def list_object(data: list[Obj], url: str, has_more: bool = False) -> Obj:
 
 def session(fields: Obj) -> Obj:
     """A Checkout Session in payment mode; `fields` holds what the create call decided."""
-    return build(_SESSION_STATIC, fields | {"amount_subtotal": fields["amount_total"]})
+    return build(_SESSION_STATIC, {"amount_subtotal": fields["amount_total"]} | fields)
 
 
-def line_item(currency: str, unit_amount: int, quantity: int, name: str, created: int) -> Obj:
-    """A Checkout line item (`object: item`) with its ad-hoc Price."""
+def line_item(
+    currency: str, unit_amount: int, quantity: int, name: str, created: int, taxes: Sequence[Obj] = ()
+) -> Obj:
+    """A Checkout line item (`object: item`) with its ad-hoc Price; `taxes` from tax.line_taxes."""
     price = build(
         _PRICE_STATIC,
         {
@@ -128,13 +131,14 @@ def line_item(currency: str, unit_amount: int, quantity: int, name: str, created
         },
     )
     amount = unit_amount * quantity
+    added = sum(t["amount"] for t in taxes if not t["inclusive"])
     return {
         "id": new_id("li"),
         "object": "item",
         "amount_discount": 0,
         "amount_subtotal": amount,
-        "amount_tax": 0,
-        "amount_total": amount,
+        "amount_tax": sum(t["amount"] for t in taxes),
+        "amount_total": amount + added,
         "currency": currency,
         "description": name,
         "price": price,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stripe_sim import shapes
+from stripe_sim import shapes, tax
 from stripe_sim.errors import resource_missing
 from stripe_sim.forms import get_str, limit_of
 
@@ -40,6 +40,7 @@ class SessionRecord:
     obj: Obj
     line_items: list[Obj]
     pi_metadata: dict[str, str] = field(default_factory=dict)
+    taxes: list[Obj] = field(default_factory=list)  # per line and rate: tax.line_taxes
 
 
 class Store:
@@ -53,6 +54,7 @@ class Store:
         self.charges: dict[str, Obj] = {}
         self.refunds: dict[str, Obj] = {}
         self.events: dict[str, Obj] = {}
+        self.tax_rates: dict[str, Obj] = {}
 
     def emit(self, event_type: str, obj: Obj, origin: Origin, previous: Obj | None = None) -> Obj:
         """Record an event holding a snapshot of `obj` and hand it to the sink."""
@@ -88,15 +90,20 @@ class Store:
         return obj
 
     def render_session(self, record: SessionRecord, expand: Iterable[str]) -> Obj:
-        """A copy of the session with `line_items` / `payment_intent` expanded when asked."""
+        """A copy of the session with `line_items`, `payment_intent` (and its `latest_charge`) and
+        `total_details.breakdown` expanded when asked."""
         with self.lock:
             obj = copy.deepcopy(record.obj)
             wanted = set(expand)
             if "line_items" in wanted:
                 url = f"/v1/checkout/sessions/{obj['id']}/line_items"
                 obj["line_items"] = shapes.list_object(copy.deepcopy(record.line_items), url)
-            if "payment_intent" in wanted and obj["payment_intent"]:
-                obj["payment_intent"] = copy.deepcopy(self.payment_intents[obj["payment_intent"]])
+            if wanted & {"payment_intent", "payment_intent.latest_charge"} and obj["payment_intent"]:
+                pi = obj["payment_intent"] = copy.deepcopy(self.payment_intents[obj["payment_intent"]])
+                if "payment_intent.latest_charge" in wanted and pi["latest_charge"]:
+                    pi["latest_charge"] = copy.deepcopy(self.charges[pi["latest_charge"]])
+            if "total_details.breakdown" in wanted:
+                obj["total_details"]["breakdown"] = tax.breakdown(self.tax_rates, record.taxes)
             return obj
 
 

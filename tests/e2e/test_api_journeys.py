@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import httpx
 import pytest
 import stripe
+from pypdf import PdfReader
 
 from tests.support.ids import random_ref
 from tests.support.waiting import eventually
@@ -12,9 +16,9 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 
-async def _order(client: httpx.AsyncClient, email: str) -> dict:
+async def _order(client: httpx.AsyncClient, email: str, currency: str | None = None) -> dict:
     products = (await client.get("/api/products")).json()
-    first = products[0]
+    first = next(p for p in products if currency in (None, p["currency"]))
     response = await client.post(
         "/api/orders", json={"email": email, "items": [{"product_id": first["id"], "quantity": 2}]}
     )
@@ -69,13 +73,24 @@ async def test_order_checkout_pay_then_paid_and_a_receipt_with_a_pdf(system) -> 
     assert [a["content_type"] for a in receipts[0]["attachments"]] == ["application/pdf"]
 
 
-async def test_a_delayed_payment_goes_pending_then_paid(system) -> None:
+async def test_a_delayed_payment_goes_pending_then_paid_and_its_invoice_says_sepa_debit(system) -> None:
     email = f"{random_ref('buyer')}@example.com"
     async with system.client() as client:
-        order = await _order(client, email)
+        order = await _order(client, email, "eur")
         session = await _checkout(client, order["id"])
         await _pay(system, session["session_id"], "delayed_succeeded")
         await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+    [receipt] = await eventually(lambda: _mail_with(system, email, "payment received"), timeout=30)
+    invoice = await _invoice_text(system, receipt["id"])
+    assert "by SEPA Direct Debit •••• 3000 through Stripe." in invoice, invoice  # a euro bank debit
+    assert re.search(r"Invoice number: INV-\d{6}", invoice)
+    assert f"Billed to: {email}" in invoice
+
+
+async def _invoice_text(system, message_id: str) -> str:
+    async with httpx.AsyncClient(base_url=system.mailbox, timeout=10) as box:
+        pdf = (await box.get(f"/api/messages/{message_id}/attachments/0")).content
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
 async def test_a_failed_delayed_payment_can_be_paid_again(system) -> None:

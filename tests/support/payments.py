@@ -20,6 +20,7 @@ from payments.deps import Deps
 from payments.domain import (
     Mismatch,
     Order,
+    PaymentFacts,
     Refund,
     RefundSeen,
     RefundStatus,
@@ -174,6 +175,9 @@ class FakeStripe:
     refund_fail_with: list[Exception] = field(default_factory=list)
     events: list[bytes] = field(default_factory=list)  # Stripe's event list, oldest first
     listed: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # (types, created_gte) asked
+    facts: dict[str, PaymentFacts] = field(default_factory=dict)  # by session id: how it was paid, tax
+    facts_asked: list[str] = field(default_factory=list)
+    facts_fail_with: list[Exception] = field(default_factory=list)  # the next paid_facts calls raise
     _ids: Any = field(default_factory=itertools.count)
 
     async def create_session(self, params: dict[str, Any], idempotency_key: str) -> CreatedSession:
@@ -211,6 +215,12 @@ class FakeStripe:
             for body in self.events
             if (e := json.loads(body))["type"] in types and e["created"] >= created_gte
         ]
+
+    async def paid_facts(self, session_id: str) -> PaymentFacts | None:
+        self.facts_asked.append(session_id)
+        if self.facts_fail_with:
+            raise self.facts_fail_with.pop(0)
+        return self.facts.get(session_id)
 
     async def aclose(self) -> None:
         return None

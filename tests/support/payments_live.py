@@ -91,7 +91,7 @@ class Harness:
     broker: Broker
     relay: Relay
     orders: dict[str, dict[str, Any]]  # what the stand-in orders service answers, by id
-    settings: Settings
+    settings: Settings  # the served app's: a test may set PAYMENTS_TAX_RATES once the sim has the rates
 
     async def checkout(self, order: dict[str, Any]) -> httpx.Response:
         """orders holds the order; the caller (the gateway) sends only its id."""

@@ -19,10 +19,12 @@ from messaging.events.payments import (
     PaymentDuplicateRefunded,
     PaymentExpired,
     PaymentFailed,
+    PaymentMethod,
     PaymentPending,
     PaymentRefunded,
     PaymentRefundReversed,
     PaymentSucceeded,
+    Tax,
 )
 
 MAX_EXPIRES_IN = 24 * 3600  # Stripe's upper bound for a Checkout Session's expires_at
@@ -121,8 +123,9 @@ def idempotency_key(order_id: UUID, attempt: int) -> str:
     return f"paybus-checkout-{order_id}-{attempt}"
 
 
-def line_items(order: Order) -> list[dict[str, Any]]:
-    """price_data line items in minor units, from the orders service's record only."""
+def line_items(order: Order, tax_rates: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """price_data line items in minor units, from the orders service's record only; `tax_rates`
+    (PAYMENTS_TAX_RATES, inclusive Stripe Tax Rates) on every line."""
     for line in order.items:
         if line.unit_price * line.quantity != line.line_total:
             raise InconsistentOrder(f"line {line.name!r}: {line.quantity} x {line.unit_price} != total")
@@ -137,17 +140,20 @@ def line_items(order: Order) -> list[dict[str, Any]]:
                 "product_data": {"name": line.name},
             },
             "quantity": line.quantity,
+            **({"tax_rates": list(tax_rates)} if tax_rates else {}),
         }
         for line in order.items
     ]
 
 
-def new_session(order: Order, attempt: int, public_url: str, expires: datetime) -> Session:
+def new_session(
+    order: Order, attempt: int, public_url: str, expires: datetime, tax_rates: tuple[str, ...] = ()
+) -> Session:
     """A reserved attempt with the exact Stripe parameters it will be created (and replayed) with."""
     order_id = str(order.id)
     request: dict[str, Any] = {
         "mode": "payment",
-        "line_items": line_items(order),
+        "line_items": line_items(order, tax_rates),
         "client_reference_id": order_id,
         "metadata": {"order_id": order_id},
         "payment_intent_data": {"metadata": {"order_id": order_id}},
@@ -320,7 +326,18 @@ def _observe(session: Session, event: StripeEvent) -> Session:
     )
 
 
-def payment_event(outcome: Outcome, session: Session, event: StripeEvent) -> Event:
+@dataclass(frozen=True)
+class PaymentFacts:
+    """What Stripe says about a paid session beyond its amount, for the invoice: how it was paid
+    (the charge's payment_method_details) and the tax (the session's total_details)."""
+
+    method: PaymentMethod | None = None
+    tax: Tax | None = None
+
+
+def payment_event(
+    outcome: Outcome, session: Session, event: StripeEvent, facts: PaymentFacts | None = None
+) -> Event:
     assert session.session_id is not None
     fields: Obj = {
         "order_id": session.order_id,
@@ -332,6 +349,8 @@ def payment_event(outcome: Outcome, session: Session, event: StripeEvent) -> Eve
     }
     if outcome is Outcome.FAILED:
         fields["reason"] = "async_payment_failed"
+    if outcome is Outcome.SUCCEEDED and facts is not None:
+        fields |= {"payment_method": facts.method, "tax": facts.tax}
     return _EVENT_OF[outcome](**fields)
 
 
@@ -345,9 +364,12 @@ def _succeed(session: Session, event: StripeEvent, paid_by: str | None) -> tuple
     return seen, duplicate_refund(seen, event)
 
 
-def apply_session_event(session: Session, event: StripeEvent, paid_by: str | None = None) -> Effect:
+def apply_session_event(
+    session: Session, event: StripeEvent, paid_by: str | None = None, facts: PaymentFacts | None = None
+) -> Effect:
     """A checkout.session.* event: at most one event per outcome, never a success on a mismatch, and
-    no success for a second payment of an order `paid_by` another session: that one is refunded."""
+    no success for a second payment of an order `paid_by` another session: that one is refunded.
+    `facts` (how it was paid, the tax) go on a success."""
     outcome = session_outcome(event)
     seen = _observe(session, event)
     if outcome is None:
@@ -361,7 +383,7 @@ def apply_session_event(session: Session, event: StripeEvent, paid_by: str | Non
         seen, refund = _succeed(seen, event, paid_by)
         if refund is not None:
             return Effect(seen, note="duplicate_payment", refunds=(refund,))
-        return Effect(seen, (payment_event(outcome, seen, event),), note=f"payment.{outcome}")
+        return Effect(seen, (payment_event(outcome, seen, event, facts),), note=f"payment.{outcome}")
     seen = replace(seen, outcome=outcome)
     return Effect(seen, (payment_event(outcome, seen, event),), note=f"payment.{outcome}")
 

@@ -20,6 +20,7 @@ from payments.domain import (
     Effect,
     Order,
     Outcome,
+    PaymentFacts,
     Refund,
     RefundSeen,
     Session,
@@ -86,7 +87,9 @@ async def _checkout_locked(order: Order, deps: Deps) -> CheckoutResult:
         ):
             attempt = session.attempt + 1 if session else 1
             expires = domain.expires_at(order.payment_deadline, now, deps.settings.payments_min_expires_in)
-            session = domain.new_session(order, attempt, deps.settings.public_url, expires)
+            session = domain.new_session(
+                order, attempt, deps.settings.public_url, expires, deps.settings.tax_rates
+            )
             await repo.insert_session(session)
     try:
         created = await deps.stripe.create_session(session.request, session.idempotency_key)
@@ -105,11 +108,12 @@ async def _checkout_locked(order: Order, deps: Deps) -> CheckoutResult:
 async def record_stripe_event(body: bytes, event: StripeEvent, deps: Deps) -> str:
     """Store the event and its payment events in one transaction; returns what it did."""
     remote = await _refund_session_hint(event, deps)
+    facts = await _paid_facts(event, deps)
     async with deps.store.transaction() as repo:
         if not await repo.add_event(event, body):
             deps.metrics.webhook_duplicates.labels(event.type).inc()
             return "duplicate"
-        note = await _apply(repo, event, remote)
+        note = await _apply(repo, event, remote, facts)
         await repo.note_event(event.id, note)
     deps.metrics.webhook_events.labels(event.type, note).inc()
     return note
@@ -130,16 +134,32 @@ async def _refund_session_hint(event: StripeEvent, deps: Deps) -> RemoteSession 
     return await deps.stripe.session_for_payment_intent(pi)
 
 
-def _session_rule(session: Session, event: StripeEvent, _: Sequence[Refund], paid_by: str | None) -> Effect:
-    return apply_session_event(session, event, paid_by)
+async def _paid_facts(event: StripeEvent, deps: Deps) -> PaymentFacts | None:
+    """A success: how it was paid and the tax, for the invoice. The webhook's session has neither (its
+    payment intent is an id, its tax breakdown is not expanded), so Stripe is asked, before the
+    transaction like the refund hint; Stripe being away raises and the event is delivered again."""
+    session_id = event.object.get("id")
+    if event.type not in SESSION_EVENTS or domain.session_outcome(event) is not Outcome.SUCCEEDED:
+        return None
+    return await deps.stripe.paid_facts(session_id) if isinstance(session_id, str) else None
 
 
-async def _apply(repo: Repository, event: StripeEvent, remote: RemoteSession | None) -> str:
+def _session_rule(facts: PaymentFacts | None) -> Rule:
+    def rule(session: Session, event: StripeEvent, _: Sequence[Refund], paid_by: str | None) -> Effect:
+        return apply_session_event(session, event, paid_by, facts)
+
+    return rule
+
+
+async def _apply(
+    repo: Repository, event: StripeEvent, remote: RemoteSession | None, facts: PaymentFacts | None
+) -> str:
     if event.type not in HANDLED_TYPES:
         return "ignored"
     if event.type in SESSION_EVENTS:
         session_id = event.object.get("id")
-        return await _save(repo, event, session_id if isinstance(session_id, str) else None, _session_rule)
+        found_id = session_id if isinstance(session_id, str) else None
+        return await _save(repo, event, found_id, _session_rule(facts))
     if event.type in REFUND_EVENTS and event.payment_intent is not None:
         found = await repo.session_by_payment_intent(event.payment_intent)
         session_id = found.session_id if found is not None else (remote.id if remote is not None else None)

@@ -35,10 +35,18 @@ class Settings(BaseServiceSettings):
     # The orders service's internal API: the order a session charges is read from its owner.
     payments_orders_url: str | None = None  # unset: http://127.0.0.1:$ORDERS_PORT
     orders_port: int = 8001
+    # Stripe Tax Rate ids (txr_...) put on every line, comma-separated: inclusive ones, since the order's
+    # prices include the tax; an exclusive rate makes Stripe charge more than the order's total, which
+    # is parked for review, never applied. Unset: no tax on the session.
+    payments_tax_rates: str = Field(default="", pattern=r"^\s*(txr_\w+\s*(,\s*txr_\w+\s*)*)?$")
 
     @property
     def orders_url(self) -> str:
         return (self.payments_orders_url or f"http://127.0.0.1:{self.orders_port}").rstrip("/")
+
+    @property
+    def tax_rates(self) -> tuple[str, ...]:
+        return tuple(r.strip() for r in self.payments_tax_rates.split(",") if r.strip())
 
     @property
     def webhook_secrets(self) -> tuple[str, ...]:

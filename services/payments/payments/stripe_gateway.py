@@ -6,17 +6,22 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import stripe
 
-from payments.domain import RefundSeen, parse_refund
+from messaging.events.payments import PaymentMethod, Tax, TaxLine
+from payments.domain import PaymentFacts, RefundSeen, parse_refund
 
 if TYPE_CHECKING:
     from stripe.params import EventListParams, RefundCreateParams
     from stripe.params.checkout import SessionCreateParams
 
 log = logging.getLogger(__name__)
+Obj = dict[str, Any]
+# A paid session's charge (how it was paid) and its tax per rate: neither is in the webhook's session.
+PAID_EXPAND = ["payment_intent.latest_charge", "total_details.breakdown"]
 TOLERANCE = 300  # seconds a signature's timestamp may be old (Stripe's default; the SDK checks it)
 
 
@@ -63,6 +68,7 @@ class StripeApi(Protocol):
     async def session_for_payment_intent(self, payment_intent_id: str) -> RemoteSession | None: ...
     async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> RefundSeen: ...
     async def list_events(self, types: Sequence[str], created_gte: int) -> list[bytes]: ...
+    async def paid_facts(self, session_id: str) -> PaymentFacts | None: ...
     async def aclose(self) -> None: ...
 
 
@@ -142,8 +148,75 @@ class StripeGateway:
         events.reverse()
         return events
 
+    async def paid_facts(self, session_id: str) -> PaymentFacts | None:
+        """How a paid session was paid and the tax it charged (None: Stripe knows no such session)."""
+        try:
+            session = await self._client.v1.checkout.sessions.retrieve_async(
+                session_id, {"expand": PAID_EXPAND}
+            )
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
+        return facts_of(session.to_dict())
+
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]
+
+
+def _dict(value: Any, key: str) -> Obj:
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _str(value: Obj, key: str) -> str | None:
+    found = value.get(key)
+    return found if isinstance(found, str) and found else None
+
+
+def _method(details: Obj) -> PaymentMethod | None:
+    """A charge's `payment_method_details`: {type: card, card: {brand, last4, wallet: {type}}},
+    {type: sepa_debit, sepa_debit: {last4, ...}}, ..."""
+    kind = _str(details, "type")
+    if kind is None:
+        return None
+    own = _dict(details, kind)
+    card = kind == "card"
+    wallet = _str(_dict(own, "wallet"), "type") if card else None
+    return PaymentMethod(
+        type=kind, brand=_str(own, "brand") if card else None, last4=_str(own, "last4"), wallet=wallet
+    )
+
+
+def _tax_line(entry: Obj) -> TaxLine | None:
+    rate, amount, taxable = _dict(entry, "rate"), entry.get("amount"), entry.get("taxable_amount")
+    if not isinstance(amount, int):
+        return None
+    percentage = rate.get("percentage")
+    return TaxLine(
+        display_name=_str(rate, "display_name") or "Tax",
+        percentage=Decimal(str(percentage)) if isinstance(percentage, int | float) else None,
+        inclusive=rate.get("inclusive") is True,
+        amount=amount,
+        taxable_amount=taxable if isinstance(taxable, int) else None,
+        jurisdiction=_str(rate, "jurisdiction") or _str(rate, "country"),
+    )
+
+
+def facts_of(session: Obj) -> PaymentFacts:
+    """From a Checkout Session retrieved with `payment_intent.latest_charge` and
+    `total_details.breakdown` expanded; what it does not say stays None."""
+    charge = _dict(_dict(session, "payment_intent"), "latest_charge")
+    totals = _dict(session, "total_details")
+    entries = _dict(totals, "breakdown").get("taxes")
+    lines = (
+        tuple(line for e in entries if isinstance(e, dict) and (line := _tax_line(e)))
+        if isinstance(entries, list)
+        else ()
+    )
+    amount = totals.get("amount_tax")
+    tax = Tax(amount=amount, lines=lines) if isinstance(amount, int) and (amount or lines) else None
+    return PaymentFacts(_method(_dict(charge, "payment_method_details")), tax)
 
 
 class WebhookVerifier:

@@ -50,6 +50,8 @@ async def test_a_card_payment_publishes_one_succeeded_with_the_full_envelope(har
         "amount": 3499,
         "currency": "eur",
         "payment_intent_id": pi,
+        "payment_method": {"type": "card", "brand": "visa", "last4": "4242", "wallet": None},
+        "tax": None,  # the session charged none
     }
     assert dict(stored) == {"type": "checkout.session.completed", "note": "payment.succeeded"}
     notes = await harness.pool.fetch("SELECT DISTINCT type FROM stripe_events WHERE note = 'ignored'")
@@ -62,6 +64,34 @@ async def test_a_delayed_payment_is_pending_then_succeeded(harness: Harness) -> 
     await harness.settled()
 
     assert _types(await harness.published()) == ["payment.pending", "payment.succeeded"]
+
+
+async def test_a_delayed_euro_payment_succeeds_as_a_sepa_debit_with_the_included_vat(
+    harness: Harness,
+) -> None:
+    """What the invoice prints: how Stripe says it was paid and the tax per rate (PAYMENTS_TAX_RATES)."""
+    vat = await harness.sdk.v1.tax_rates.create_async(
+        {"display_name": "VAT", "percentage": 19, "inclusive": True, "country": "DE"}
+    )
+    harness.settings.payments_tax_rates = vat.id
+    session_id = await harness.paid_session(an_order(), "delayed_succeeded")
+    await harness.settled()
+    pending, succeeded = await harness.published()
+
+    assert (pending.body["type"], succeeded.body["type"]) == ("payment.pending", "payment.succeeded")
+    assert "payment_method" not in pending.body["data"]
+    data = succeeded.body["data"]
+    assert data["amount"] == 3499  # the tax is inside the order's prices: the order's total is paid
+    assert data["payment_method"] == {"type": "sepa_debit", "brand": None, "last4": "3000", "wallet": None}
+    # per line, rounded: 3000 / 1.19 = 2521 net (479 tax), 499 / 1.19 = 419 net (80 tax)
+    assert data["tax"] == {
+        "amount": 559,
+        "lines": [{"display_name": "VAT", "percentage": "19.0", "inclusive": True, "amount": 559,
+                   "taxable_amount": 2940, "jurisdiction": "DE"}],
+    }  # fmt: skip
+    session = await harness.sdk.v1.checkout.sessions.retrieve_async(session_id)
+    assert session.total_details is not None
+    assert (session.amount_total, session.total_details.amount_tax) == (3499, 559)
 
 
 async def test_a_delayed_payment_that_fails_is_pending_then_failed(harness: Harness) -> None:

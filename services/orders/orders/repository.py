@@ -40,14 +40,7 @@ SELECT id, status, email, total, currency, created_at, payment_deadline, paid_at
         'unit_price', unit_price, 'line_total', line_total) ORDER BY position)
      FROM order_lines WHERE order_id = orders.id) AS lines
 FROM orders WHERE id = $1"""
-LOCK_ORDER = """
-SELECT id, status, email, total, currency, created_at, payment_deadline, paid_at, canceled_at, cancel_reason,
-    refunded_amount, checkout_session_id, payment_intent_id, sessions, deadline_reached,
-    refund_reversed_amount, refund_reversals,
-    (SELECT json_agg(json_build_object('product_id', product_id, 'name', name, 'quantity', quantity,
-        'unit_price', unit_price, 'line_total', line_total) ORDER BY position)
-     FROM order_lines WHERE order_id = orders.id) AS lines
-FROM orders WHERE id = $1 FOR UPDATE OF orders"""
+LOCK_ORDER = GET_ORDER + " FOR UPDATE OF orders"
 SAVE_ORDER = """
 UPDATE orders SET status = $2, paid_at = $3, canceled_at = $4, cancel_reason = $5, refunded_amount = $6,
     checkout_session_id = $7, payment_intent_id = $8, sessions = $9::jsonb, deadline_reached = $10,

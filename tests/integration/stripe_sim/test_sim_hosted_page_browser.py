@@ -6,36 +6,25 @@ and the button silently did nothing; the field is a text input with `inputmode=e
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
 import stripe
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from stripe_sim.testing import RunningSim
-from tests.support.servers import REQUIRE
+from tests.support.browser import chromium
 from tests.support.stripe_sim_live import SDK_HTTPX_DATA_WARNING, session_params
 
 pytestmark = pytest.mark.filterwarnings(SDK_HTTPX_DATA_WARNING)
-CHROMIUM = Path("/usr/bin/chromium")
-HAVE_CHROMIUM = CHROMIUM.exists()
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EMAIL = "jürgen.müller@example.com"
 
 
 @pytest_asyncio.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        message = "Debian's chromium is not installed (make browser installs it)"
-        if REQUIRE:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+    async with chromium() as browser:
         yield browser
-        await browser.close()
 
 
 async def _session(aclient: stripe.StripeClient, sim: RunningSim) -> stripe.checkout.Session:

@@ -70,12 +70,20 @@ def check_known(data: Obj, allowed: Iterable[str], prefix: str = "") -> None:
             raise parameter_unknown(f"{prefix}[{key}]" if prefix else key)
 
 
-def get_str(data: Obj, key: str, name: str | None = None, *, required: bool = False) -> str | None:
-    name = name or key
+def _given(data: Obj, key: str, name: str, required: bool) -> Any:
+    """The value under `key`, or None when it is absent or empty (parameter_missing if required)."""
     value = data.get(key)
     if value is None or value == "":
         if required:
             raise parameter_missing(name)
+        return None
+    return value
+
+
+def get_str(data: Obj, key: str, name: str | None = None, *, required: bool = False) -> str | None:
+    name = name or key
+    value = _given(data, key, name, required)
+    if value is None:
         return None
     if not isinstance(value, str):
         raise invalid(name, f"Invalid string: {value!r}", "parameter_invalid_string")
@@ -105,10 +113,8 @@ def get_bool(data: Obj, key: str, name: str | None = None) -> bool | None:
 
 def get_dict(data: Obj, key: str, name: str | None = None, *, required: bool = False) -> Obj | None:
     name = name or key
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise parameter_missing(name)
+    value = _given(data, key, name, required)
+    if value is None:
         return None
     if not isinstance(value, dict):
         raise invalid(name, f"Invalid object: {name} must be a hash")
@@ -117,10 +123,8 @@ def get_dict(data: Obj, key: str, name: str | None = None, *, required: bool = F
 
 def get_list(data: Obj, key: str, name: str | None = None, *, required: bool = False) -> list[Any]:
     name = name or key
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise parameter_missing(name)
+    value = _given(data, key, name, required)
+    if value is None:
         return []
     if not isinstance(value, list):
         raise invalid(name, f"Invalid array: {name} must be an array")

@@ -10,7 +10,7 @@ from typing import ClassVar
 import aio_pika
 
 from benchmarks._support import Figure
-from messaging.broker import Broker, connect
+from messaging.broker import Broker, Consumer, connect
 from messaging.event import Envelope, Event
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
 
@@ -107,10 +107,15 @@ async def _our_consume(url: str) -> float:
             done.set()
 
     consumer = broker.consumer(QUEUE, {BenchTicked: on_ticked}, None, prefetch=PREFETCH)
+    return await consume_rate(broker, consumer, done, N)
+
+
+async def consume_rate(broker: Broker, consumer: Consumer[None], done: asyncio.Event, n: int) -> float:
+    """Messages a second from starting `consumer` until `done` (set at the n-th message); closes `broker`."""
     start = time.perf_counter()
     await consumer.start()
     await done.wait()
-    rate = N / (time.perf_counter() - start)
+    rate = n / (time.perf_counter() - start)
     await consumer.stop()
     await broker.close()
     return rate

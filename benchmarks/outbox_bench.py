@@ -78,13 +78,7 @@ async def _inbox_consume_rate(url: str, pool: asyncpg.Pool) -> float:
     consumer = broker.consumer(
         mb.QUEUE, {mb.BenchTicked: inbox.guard(pool, effect)}, None, prefetch=mb.PREFETCH
     )
-    start = time.perf_counter()
-    await consumer.start()
-    await done.wait()
-    rate = N / (time.perf_counter() - start)
-    await consumer.stop()
-    await broker.close()
-    return rate
+    return await mb.consume_rate(broker, consumer, done, N)
 
 
 async def run(url: str, runs: int) -> list[Figure]:

@@ -36,13 +36,7 @@ class ProductPublic(BaseModel):
 
     @classmethod
     def of(cls, product: Product) -> ProductPublic:
-        return cls(
-            id=product.id,
-            name=product.name,
-            description=product.description,
-            price=product.price,
-            currency=product.currency,
-        )
+        return cls.model_validate(product, from_attributes=True)
 
 
 class ItemPublic(BaseModel):

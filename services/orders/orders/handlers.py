@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from messaging.broker import Handlers
@@ -26,6 +26,7 @@ from orders.messages import PaymentDeadlineReached
 log = logging.getLogger(__name__)
 PAYMENTS_INBOX = Inbox(ORDERS_PAYMENTS.name)
 DEADLINES_INBOX = Inbox(ORDERS_DEADLINES.name)
+OrdersHandler = Callable[[Envelope[Any], Deps], Awaitable[None]]
 
 
 class OrderNotFound(LookupError):
@@ -90,24 +91,20 @@ def _log_review(msg: Envelope[Any], review: Review) -> None:
     )  # fmt: skip
 
 
-async def on_payment_succeeded(msg: Envelope[PaymentSucceeded], deps: Deps) -> None:
-    payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_succeeded(order, payment))
+def _on_payment(transition: Callable[[Order, Payment], Outcome]) -> OrdersHandler:
+    """The handler of a payments event whose transition needs nothing from the message but the payment."""
+
+    async def handle(msg: Envelope[Any], deps: Deps) -> None:
+        payment = _payment(msg)
+        await _apply(msg, deps, PAYMENTS_INBOX, lambda order: transition(order, payment))
+
+    return handle
 
 
-async def on_payment_pending(msg: Envelope[PaymentPending], deps: Deps) -> None:
-    payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_pending(order, payment))
-
-
-async def on_payment_failed(msg: Envelope[PaymentFailed], deps: Deps) -> None:
-    payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_failed(order, payment))
-
-
-async def on_payment_expired(msg: Envelope[PaymentExpired], deps: Deps) -> None:
-    payment = _payment(msg)
-    await _apply(msg, deps, PAYMENTS_INBOX, lambda order: domain.payment_expired(order, payment))
+on_payment_succeeded = _on_payment(domain.payment_succeeded)
+on_payment_pending = _on_payment(domain.payment_pending)
+on_payment_failed = _on_payment(domain.payment_failed)
+on_payment_expired = _on_payment(domain.payment_expired)
 
 
 async def on_payment_refunded(msg: Envelope[PaymentRefunded], deps: Deps) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from payments import domain
 from payments.domain import Outcome, Refund, RefundSeen, RefundStatus, Session, StripeEvent
+from tests.support.refunds import PAYMENT_REFUND_REVERSED, payment_refund_reversed
 
 from .test_payments_domain import event, open_session
 
@@ -123,25 +124,9 @@ def test_a_refund_lifecycle_publishes_refunded_then_reversed_and_stale_news_chan
         "fully_refunded": True,
     }
     assert [e.routing_key for e in failed.events] == ["payment.refund_reversed"]
-    assert failed.events[0].model_dump(
-        include={
-            "amount",
-            "amount_reversed",
-            "refund_id",
-            "refund_amount",
-            "refund_status",
-            "failure_reason",
-            "second_payment",
-        }
-    ) == {
-        "amount": 0,
-        "amount_reversed": 3000,
-        "refund_id": "re_1",
-        "refund_amount": 3000,
-        "refund_status": "failed",
-        "failure_reason": "declined",
-        "second_payment": False,
-    }
+    assert failed.events[0].model_dump(include=set(PAYMENT_REFUND_REVERSED)) == payment_refund_reversed(
+        "re_1", 3000, "declined"
+    )
     assert (failed.session.refunded_amount, failed.session.reversed_amount) == (3000, 3000)
     assert late_pending.events == ()
     assert late_pending.note == "refund_already_seen"

@@ -46,6 +46,19 @@ async def _status(client: httpx.AsyncClient, order_id: str, wanted: str) -> dict
     return order if order["status"] == wanted else None
 
 
+async def _paid_order(
+    system, client: httpx.AsyncClient, email: str, outcome: str = "succeeded", currency: str | None = None
+) -> tuple[dict, dict]:
+    """An order checked out and paid at the stand-in with `outcome`, as the gateway shows it once paid.
+
+    Returns (order, checkout session)."""
+    order = await _order(client, email, currency)
+    session = await _checkout(client, order["id"])
+    await _pay(system, session["session_id"], outcome)
+    paid = await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+    return paid, session
+
+
 async def _mails(system, email: str) -> list[dict]:
     async with httpx.AsyncClient(base_url=system.mailbox, timeout=10) as box:
         return (await box.get("/api/messages", params={"to": email})).json()
@@ -76,10 +89,7 @@ async def test_order_checkout_pay_then_paid_and_a_receipt_with_a_pdf(system) -> 
 async def test_a_delayed_payment_goes_pending_then_paid_and_its_invoice_says_sepa_debit(system) -> None:
     email = f"{random_ref('buyer')}@example.com"
     async with system.client() as client:
-        order = await _order(client, email, "eur")
-        session = await _checkout(client, order["id"])
-        await _pay(system, session["session_id"], "delayed_succeeded")
-        await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+        await _paid_order(system, client, email, "delayed_succeeded", "eur")
     [receipt] = await eventually(lambda: _mail_with(system, email, "payment received"), timeout=30)
     invoice = await _invoice_text(system, receipt["id"])
     assert "by SEPA Direct Debit •••• 3000 through Stripe." in invoice, invoice  # a euro bank debit
@@ -110,10 +120,7 @@ async def test_a_failed_delayed_payment_can_be_paid_again(system) -> None:
 async def test_a_full_refund_through_the_sdk_marks_the_order_refunded_and_mails_the_customer(system) -> None:
     email = f"{random_ref('buyer')}@example.com"
     async with system.client() as client:
-        order = await _order(client, email)
-        session = await _checkout(client, order["id"])
-        await _pay(system, session["session_id"], "succeeded")
-        paid = await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+        order, _ = await _paid_order(system, client, email)
         http = stripe.HTTPXClient()
         sdk = stripe.StripeClient(
             system.env.get("STRIPE_SECRET_KEY", "sk_test_paybus_local"),
@@ -121,7 +128,7 @@ async def test_a_full_refund_through_the_sdk_marks_the_order_refunded_and_mails_
             http_client=http,
         )
         try:
-            await sdk.v1.refunds.create_async({"payment_intent": paid["payment_intent_id"]})
+            await sdk.v1.refunds.create_async({"payment_intent": order["payment_intent_id"]})
         finally:
             await http.close_async()
         await eventually(lambda: _status(client, order["id"], "refunded"), timeout=30)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.e2e.test_api_journeys import _checkout, _mail_with, _order, _pay, _status
+from tests.e2e.test_api_journeys import _checkout, _mail_with, _order, _paid_order, _pay, _status
 from tests.support.ids import random_ref
 from tests.support.tracing import Span, ancestors, render
 from tests.support.waiting import eventually
@@ -60,10 +60,7 @@ def _receipt_trace(system, order_id: str) -> tuple[Span, list[Span]] | None:
 async def test_one_payment_is_one_trace_from_the_stripe_webhook_to_the_receipts_smtp_send(system) -> None:
     email = f"{random_ref('traced')}@example.com"
     async with system.client() as client:
-        order = await _order(client, email)
-        session = await _checkout(client, order["id"])
-        await _pay(system, session["session_id"], "succeeded")
-        await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+        order, _ = await _paid_order(system, client, email)
     await eventually(lambda: _mail_with(system, email, "payment received"), timeout=30)
     send, spans = await eventually(lambda: _receipt_trace(system, order["id"]), timeout=30)
     tree = render(spans)
@@ -124,10 +121,7 @@ def _configured_secrets(env: dict[str, str]) -> dict[str, str]:
 async def test_no_log_line_of_the_run_holds_a_secret_and_the_receipts_line_names_its_trace(system) -> None:
     email = f"{random_ref('logged')}@example.com"  # one whole payment, even when this test runs alone
     async with system.client() as client:
-        order = await _order(client, email)
-        session = await _checkout(client, order["id"])
-        await _pay(system, session["session_id"], "succeeded")
-        await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+        order, _ = await _paid_order(system, client, email)
     await eventually(lambda: _mail_with(system, email, "payment received"), timeout=30)
     send, _ = await eventually(lambda: _receipt_trace(system, order["id"]), timeout=30)
 

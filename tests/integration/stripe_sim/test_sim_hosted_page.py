@@ -28,13 +28,20 @@ async def test_page_shows_items_total_and_plain_forms(aclient: stripe.StripeClie
         assert f'value="{action}"' in html
 
 
+async def _submit(
+    aclient: stripe.StripeClient, sim: RunningSim, form: dict[str, str]
+) -> tuple[stripe.checkout.Session, httpx.Response]:
+    """A new session, and the answer to its hosted page's form posted with `form` as a browser posts it."""
+    session = await aclient.v1.checkout.sessions.create_async(session_params())
+    async with httpx.AsyncClient(base_url=sim.base_url) as http:
+        return session, await http.post(f"/pay/{session.id}", data=form)
+
+
 async def test_pay_by_card_redirects_to_success_url_with_the_session_id(
     aclient: stripe.StripeClient, sim: RunningSim
 ) -> None:
-    session = await aclient.v1.checkout.sessions.create_async(session_params())
-
+    session, paid = await _submit(aclient, sim, {"action": "card", "email": "bob@example.com"})
     async with httpx.AsyncClient(base_url=sim.base_url) as http:
-        paid = await http.post(f"/pay/{session.id}", data={"action": "card", "email": "bob@example.com"})
         again = await http.get(f"/pay/{session.id}")
 
     assert paid.status_code == 303
@@ -50,10 +57,7 @@ async def test_pay_by_card_redirects_to_success_url_with_the_session_id(
 async def test_cancel_redirects_and_leaves_the_session_open(
     aclient: stripe.StripeClient, sim: RunningSim
 ) -> None:
-    session = await aclient.v1.checkout.sessions.create_async(session_params())
-
-    async with httpx.AsyncClient(base_url=sim.base_url) as http:
-        canceled = await http.post(f"/pay/{session.id}", data={"action": "cancel"})
+    session, canceled = await _submit(aclient, sim, {"action": "cancel"})
 
     assert canceled.status_code == 303
     assert canceled.headers["location"] == "http://shop.test/payment/canceled/"
@@ -63,10 +67,7 @@ async def test_cancel_redirects_and_leaves_the_session_open(
 async def test_delayed_method_from_the_page_completes_unpaid_then_settles(
     aclient: stripe.StripeClient, sim: RunningSim
 ) -> None:
-    session = await aclient.v1.checkout.sessions.create_async(session_params())
-
-    async with httpx.AsyncClient(base_url=sim.base_url) as http:
-        paid = await http.post(f"/pay/{session.id}", data={"action": "delayed_failed"})
+    session, paid = await _submit(aclient, sim, {"action": "delayed_failed"})
     unpaid = await aclient.v1.checkout.sessions.retrieve_async(session.id)
 
     assert paid.status_code == 303

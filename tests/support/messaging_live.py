@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
+from messaging.broker import Broker
 from messaging.event import Envelope, Event
+from messaging.topology import Topology
 
 
 class ThingHappened(Event):
@@ -48,3 +51,16 @@ class Collector:
     @property
     def ids(self) -> list[str]:
         return [str(m.id) for m in self.seen]
+
+
+async def publisher_and_consumer_side(
+    make_broker: Callable[..., Awaitable[Broker]], topology: Topology, prefix: str, name: str
+) -> tuple[Broker, Broker]:
+    """A publisher that declared `topology` and a broker to consume with, each on its own connection.
+
+    The connections are named `test:{name}-publisher` and `test:{name}-consumer`, so a test can have
+    the management API close one of them and not the other.
+    """
+    publisher = await make_broker(topology, prefix, name=f"test:{name}-publisher")
+    await publisher.declare()
+    return publisher, await make_broker(topology, prefix, name=f"test:{name}-consumer")

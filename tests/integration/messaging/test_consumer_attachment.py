@@ -6,7 +6,7 @@ import asyncio
 
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
-from tests.support.messaging_live import Collector, ThingHappened
+from tests.support.messaging_live import Collector, ThingHappened, publisher_and_consumer_side
 from tests.support.waiting import eventually
 
 EVENTS = Exchange("att.things", ExchangeType.TOPIC)
@@ -18,9 +18,7 @@ async def test_a_consumer_whose_queue_was_deleted_and_declared_again_attaches_ag
     make_broker, prefix, rabbit
 ) -> None:
     """The broker's consumer-cancel (queue deleted) leaves aio-pika consuming nothing: run() repairs it."""
-    publisher = await make_broker(TOPOLOGY, prefix, name="test:att-publisher")
-    await publisher.declare()
-    side = await make_broker(TOPOLOGY, prefix, name="test:att-consumer")
+    publisher, side = await publisher_and_consumer_side(make_broker, TOPOLOGY, prefix, "att")
     handler = Collector()
     consumer = side.consumer(QUEUE, {ThingHappened: handler}, None, prefetch=10)
     task = asyncio.create_task(consumer.run(check_every=0.2))
@@ -45,9 +43,7 @@ async def test_a_handler_running_when_its_channel_is_replaced_finishes_its_work(
     """Closing a channel cancels the delivery tasks aiormq runs on it. Attaching again closes the old
     channel; a handler cut off there after its outside effect and before its commit made the notifier
     send a receipt twice (make chaos, broker-restarted). Handlers now run to their end."""
-    publisher = await make_broker(TOPOLOGY, prefix, name="test:att-publisher-midway")
-    await publisher.declare()
-    side = await make_broker(TOPOLOGY, prefix, name="test:att-consumer-midway")
+    publisher, side = await publisher_and_consumer_side(make_broker, TOPOLOGY, prefix, "att-midway")
     started, go_on, finished = asyncio.Event(), asyncio.Event(), []
 
     async def slow(msg, deps) -> None:  # type: ignore[no-untyped-def]

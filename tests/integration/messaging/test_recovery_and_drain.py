@@ -6,7 +6,7 @@ import asyncio
 
 from messaging.event import Envelope
 from messaging.topology import Binding, Exchange, ExchangeType, Queue, Topology
-from tests.support.messaging_live import Collector, ThingHappened
+from tests.support.messaging_live import Collector, ThingHappened, publisher_and_consumer_side
 from tests.support.waiting import eventually
 
 EVENTS = Exchange("rec.things", ExchangeType.TOPIC)
@@ -22,9 +22,7 @@ async def _close_connections(rabbit, name: str) -> int:
 async def test_consumer_resumes_after_its_connection_is_closed_with_zero_loss(
     make_broker, prefix, rabbit
 ) -> None:
-    publisher = await make_broker(TOPOLOGY, prefix, name="test:rec-publisher")
-    await publisher.declare()
-    consumer_side = await make_broker(TOPOLOGY, prefix, name="test:rec-consumer")
+    publisher, consumer_side = await publisher_and_consumer_side(make_broker, TOPOLOGY, prefix, "rec")
     handler = Collector(delay=0.001)
     async with consumer_side.consumer(QUEUE, {ThingHappened: handler}, None, prefetch=20):
         sent = [Envelope.wrap(ThingHappened(n=n)) for n in range(400)]
@@ -39,9 +37,7 @@ async def test_consumer_resumes_after_its_connection_is_closed_with_zero_loss(
 async def test_publisher_retries_through_a_connection_loss_with_zero_loss(
     make_broker, prefix, rabbit
 ) -> None:
-    publisher = await make_broker(TOPOLOGY, prefix, name="test:rec-flaky-publisher")
-    await publisher.declare()
-    consumer_side = await make_broker(TOPOLOGY, prefix, name="test:rec-reader")
+    publisher, consumer_side = await publisher_and_consumer_side(make_broker, TOPOLOGY, prefix, "rec-flaky")
     handler = Collector()
     async with consumer_side.consumer(QUEUE, {ThingHappened: handler}, None, prefetch=50):
         sent = [Envelope.wrap(ThingHappened(n=n)) for n in range(600)]

@@ -10,6 +10,7 @@ import asyncpg
 from messaging.event import Envelope
 from messaging.inbox import PgClaims, prune_inbox
 from messaging.migrations import LIBRARY, migrate, prepare_database
+from tests.support.messaging_live import publisher_and_consumer_side
 from tests.support.outbox_live import EFFECTS, TOPOLOGY, PaymentNoted
 from tests.support.waiting import eventually
 
@@ -17,9 +18,7 @@ from tests.support.waiting import eventually
 async def test_a_consumer_crash_after_commit_and_before_ack_has_no_second_effect(
     pool, ledger, make_broker, prefix, rabbit
 ) -> None:
-    publisher = await make_broker(TOPOLOGY, prefix, name="test:ib-publisher")
-    await publisher.declare()
-    consumer_side = await make_broker(TOPOLOGY, prefix, name="test:ib-consumer")
+    publisher, consumer_side = await publisher_and_consumer_side(make_broker, TOPOLOGY, prefix, "ib")
     guarded = ledger.inbox.guard(ledger.pool, ledger.effect)
     crashed: list[str] = []
 

@@ -40,6 +40,14 @@ async def _terminate(process: asyncio.subprocess.Process) -> tuple[int, str]:
     return process.returncode, stderr.decode(errors="replace")
 
 
+async def _ready(client: httpx.AsyncClient) -> bool:
+    """The process answers /readyz with 200 (not yet listening counts as not ready)."""
+    try:
+        return (await client.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def _env(rabbit, postgres, prefix: str, smtp_port: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
     settings = settings_for(rabbit, postgres, smtp_port)
     return {
@@ -70,14 +78,7 @@ async def test_worker_and_api_processes_serve_and_stop_cleanly_on_sigterm(
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{env['NOTIFIER_PORT']}", timeout=5
         ) as client:
-
-            async def ready() -> bool:
-                try:
-                    return (await client.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(ready, timeout=30, interval=0.2)
+            await eventually(lambda: _ready(client), timeout=30, interval=0.2)
             assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}
 
             async def counted() -> bool:  # the mail arrives just before its row is marked sent
@@ -86,14 +87,7 @@ async def test_worker_and_api_processes_serve_and_stop_cleanly_on_sigterm(
             await eventually(counted, timeout=10, interval=0.1)
         worker_url = f"http://127.0.0.1:{env['NOTIFIER_WORKER_PORT']}"
         async with httpx.AsyncClient(base_url=worker_url, timeout=5) as client:
-
-            async def worker_ready() -> bool:
-                try:
-                    return (await client.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(worker_ready, timeout=30, interval=0.2)
+            await eventually(lambda: _ready(client), timeout=30, interval=0.2)
             worker_live = (await client.get("/healthz")).json()
             worker_metrics = (await client.get("/metrics")).text
     finally:

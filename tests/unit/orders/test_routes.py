@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from orders.main import create_app
 from orders.settings import Settings
+from tests.support.metrics import scrape
 from tests.support.orders import Store, make_deps, snapshot
 
 TOKEN = "orders-test-token"
@@ -169,7 +170,7 @@ async def test_healthz_readyz_and_metrics(client) -> None:  # type: ignore[no-un
     }
     await client.post("/orders", json=_order())
     await client.post("/orders", json=_order(items=[{"product_id": "prod_nope", "quantity": 1}]))
-    metrics = (await client.get("/metrics")).text
+    metrics = await scrape(client)
     assert "orders_created_total 1.0" in metrics
     assert "orders_rejected_total 1.0" in metrics
 

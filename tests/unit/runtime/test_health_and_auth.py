@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 from runtime.auth import SERVICE_TOKEN_REQUIRED, UNAUTHORIZED, protect
 from runtime.health import Health
 from runtime.health import router as health_router
+from tests.support.metrics import scrape
 
 TOKEN = "s3cret-token"
 
@@ -90,11 +91,9 @@ async def test_metrics_are_prometheus_text_from_every_registry_refreshed_first()
 
     health = Health(registries=[first, second], before_scrape=[broken_refresh, refresh])
     async with _client(_app(health)) as client:
-        response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    assert "first_things_total 1.0" in response.text
-    assert "second_things_total 2.0" in response.text
+        text = await scrape(client)
+    assert "first_things_total 1.0" in text
+    assert "second_things_total 2.0" in text
 
 
 async def test_internal_routes_want_the_service_token_and_health_routes_do_not() -> None:

@@ -12,10 +12,9 @@ import pytest
 
 from messaging.settings import service_database_dsn
 from tests.support.ids import random_ref
+from tests.support.journeys import checkout, mail_with, pay, place_order, status
 from tests.support.system import ARTIFACTS
 from tests.support.waiting import eventually
-
-from .test_api_journeys import _checkout, _mail_with, _order, _pay, _status
 
 pytestmark = pytest.mark.e2e
 PAYMENTS = 5
@@ -35,7 +34,7 @@ async def _delivered(system, event_ids: list[str]) -> bool:
 
 
 async def _all_paid(client: httpx.AsyncClient, order_ids: list[str]) -> list[dict] | None:
-    orders = [await _status(client, order_id, "paid") for order_id in order_ids]
+    orders = [await status(client, order_id, "paid") for order_id in order_ids]
     return orders if all(orders) else None
 
 
@@ -46,16 +45,16 @@ async def test_the_sweep_pays_five_orders_whose_webhooks_were_paused_and_late_we
     await _webhooks(system, False)
     try:
         async with system.client() as client:
-            orders = [await _order(client, email) for email in emails]
-            sessions = [(await _checkout(client, o["id"]))["session_id"] for o in orders]
+            orders = [await place_order(client, email) for email in emails]
+            sessions = [(await checkout(client, o["id"]))["session_id"] for o in orders]
             for session in sessions:
-                await _pay(system, session, "succeeded")
+                await pay(system, session, "succeeded")
             paid_at_stripe = time.monotonic()
             ids = [o["id"] for o in orders]
             await eventually(lambda: _all_paid(client, ids), timeout=120, interval=0.2)
             orders_paid = time.monotonic() - paid_at_stripe
         for email in emails:
-            await eventually(lambda e=email: _mail_with(system, e, "payment received"), timeout=60)
+            await eventually(lambda e=email: mail_with(system, e, "payment received"), timeout=60)
         receipts_sent = time.monotonic() - paid_at_stripe
     finally:
         await _webhooks(system, True)
@@ -82,7 +81,7 @@ async def test_the_sweep_pays_five_orders_whose_webhooks_were_paused_and_late_we
     async with system.client() as client:
         assert await _all_paid(client, [o["id"] for o in orders])
     for email in emails:
-        assert len(await _mail_with(system, email, "payment received")) == 1
+        assert len(await mail_with(system, email, "payment received")) == 1
     figures = {
         "payments": PAYMENTS,
         "orders_paid_s": round(orders_paid, 2),  # from the last payment at Stripe to all five orders paid

@@ -13,9 +13,8 @@ import stripe
 
 from messaging.settings import service_database_dsn
 from tests.support.ids import random_ref
+from tests.support.journeys import checkout, mail_with, pay, place_order, status
 from tests.support.waiting import eventually
-
-from .test_api_journeys import _checkout, _mail_with, _order, _pay, _status
 
 pytestmark = pytest.mark.e2e
 
@@ -42,8 +41,8 @@ async def _settle(system, refund_id: str, outcome: str) -> None:  # type: ignore
 async def test_a_second_payment_is_refunded_once_and_the_order_paid_once(system) -> None:  # type: ignore[no-untyped-def]
     email = f"{random_ref('twice')}@example.com"
     async with system.client() as client, _stripe(system) as sdk:
-        order = await _order(client, email)
-        first = (await _checkout(client, order["id"]))["session_id"]
+        order = await place_order(client, email)
+        first = (await checkout(client, order["id"]))["session_id"]
         # the reproduction: session A expires on our clock while Stripe still accepts it
         conn = await asyncpg.connect(service_database_dsn(system.env["DATABASE_URL"], "payments"))
         try:
@@ -53,10 +52,10 @@ async def test_a_second_payment_is_refunded_once_and_the_order_paid_once(system)
             )
         finally:
             await conn.close()
-        second = (await _checkout(client, order["id"]))["session_id"]
+        second = (await checkout(client, order["id"]))["session_id"]
         assert second != first
-        await _pay(system, first, "succeeded")
-        await _pay(system, second, "succeeded")
+        await pay(system, first, "succeeded")
+        await pay(system, second, "succeeded")
         second_pi = (await sdk.v1.checkout.sessions.retrieve_async(second)).payment_intent
 
         async def refunded_once() -> list[stripe.Refund] | None:
@@ -64,10 +63,10 @@ async def test_a_second_payment_is_refunded_once_and_the_order_paid_once(system)
             return found or None
 
         refunds = await eventually(refunded_once, timeout=30)
-        told = await eventually(lambda: _mail_with(system, email, "second payment"), timeout=30)
-        paid = await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+        told = await eventually(lambda: mail_with(system, email, "second payment"), timeout=30)
+        paid = await eventually(lambda: status(client, order["id"], "paid"), timeout=30)
         page = (await client.get(f"/payment/completed/?session_id={second}")).text
-        receipts = await _mail_with(system, email, "payment received")
+        receipts = await mail_with(system, email, "payment received")
 
     assert [(r.amount, r.reason) for r in refunds] == [(order["total"], "duplicate")]
     assert len(told) == 1
@@ -79,16 +78,16 @@ async def test_a_second_payment_is_refunded_once_and_the_order_paid_once(system)
 async def test_a_refund_that_fails_takes_the_order_back_to_paid(system) -> None:  # type: ignore[no-untyped-def]
     email = f"{random_ref('failed-refund')}@example.com"
     async with system.client() as client, _stripe(system) as sdk:
-        order = await _order(client, email)
-        session = await _checkout(client, order["id"])
-        await _pay(system, session["session_id"], "succeeded")
-        paid = await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
+        order = await place_order(client, email)
+        session = await checkout(client, order["id"])
+        await pay(system, session["session_id"], "succeeded")
+        paid = await eventually(lambda: status(client, order["id"], "paid"), timeout=30)
         refund = await sdk.v1.refunds.create_async({"payment_intent": paid["payment_intent_id"]})
-        await eventually(lambda: _status(client, order["id"], "refunded"), timeout=30)
+        await eventually(lambda: status(client, order["id"], "refunded"), timeout=30)
         await _settle(system, refund.id, "failed")
-        back = await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
-        told = await eventually(lambda: _mail_with(system, email, "did not go through"), timeout=30)
-        issued = await _mail_with(system, email, "refund issued")
+        back = await eventually(lambda: status(client, order["id"], "paid"), timeout=30)
+        told = await eventually(lambda: mail_with(system, email, "did not go through"), timeout=30)
+        issued = await mail_with(system, email, "refund issued")
 
     assert back["refunded_amount"] == 0
     assert len(told) == 1

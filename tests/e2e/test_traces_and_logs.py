@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.e2e.test_api_journeys import _checkout, _mail_with, _order, _paid_order, _pay, _status
 from tests.support.ids import random_ref
+from tests.support.journeys import checkout, mail_with, paid_order, pay, place_order, status
 from tests.support.tracing import Span, ancestors, render
 from tests.support.waiting import eventually
 
@@ -60,8 +60,8 @@ def _receipt_trace(system, order_id: str) -> tuple[Span, list[Span]] | None:
 async def test_one_payment_is_one_trace_from_the_stripe_webhook_to_the_receipts_smtp_send(system) -> None:
     email = f"{random_ref('traced')}@example.com"
     async with system.client() as client:
-        order, _ = await _paid_order(system, client, email)
-    await eventually(lambda: _mail_with(system, email, "payment received"), timeout=30)
+        order, _ = await paid_order(system, client, email)
+    await eventually(lambda: mail_with(system, email, "payment received"), timeout=30)
     send, spans = await eventually(lambda: _receipt_trace(system, order["id"]), timeout=30)
     tree = render(spans)
     chain = ancestors(spans, send)
@@ -81,14 +81,14 @@ async def test_one_payment_is_one_trace_from_the_stripe_webhook_to_the_receipts_
 async def test_a_receipt_retried_after_a_smtp_451_stays_in_the_payments_trace(system) -> None:
     email = f"{random_ref('retried')}@example.com"
     async with system.client() as client, httpx.AsyncClient(base_url=system.mailbox, timeout=10) as box:
-        order = await _order(client, email)
-        session = await _checkout(client, order["id"])
-        await eventually(lambda: _mail_with(system, email, "we received your order"), timeout=30)
+        order = await place_order(client, email)
+        session = await checkout(client, order["id"])
+        await eventually(lambda: mail_with(system, email, "we received your order"), timeout=30)
         fault = await box.post("/api/faults", json={"mode": "tempfail", "count": 1})
         assert fault.status_code == 200, fault.text
-        await _pay(system, session["session_id"], "succeeded")
-        await eventually(lambda: _status(client, order["id"], "paid"), timeout=30)
-    await eventually(lambda: _mail_with(system, email, "payment received"), timeout=60)
+        await pay(system, session["session_id"], "succeeded")
+        await eventually(lambda: status(client, order["id"], "paid"), timeout=30)
+    await eventually(lambda: mail_with(system, email, "payment received"), timeout=60)
     send, spans = await eventually(lambda: _receipt_trace(system, order["id"]), timeout=30)
     tree = render(spans)
     chain = ancestors(spans, send)
@@ -121,8 +121,8 @@ def _configured_secrets(env: dict[str, str]) -> dict[str, str]:
 async def test_no_log_line_of_the_run_holds_a_secret_and_the_receipts_line_names_its_trace(system) -> None:
     email = f"{random_ref('logged')}@example.com"  # one whole payment, even when this test runs alone
     async with system.client() as client:
-        order, _ = await _paid_order(system, client, email)
-    await eventually(lambda: _mail_with(system, email, "payment received"), timeout=30)
+        order, _ = await paid_order(system, client, email)
+    await eventually(lambda: mail_with(system, email, "payment received"), timeout=30)
     send, _ = await eventually(lambda: _receipt_trace(system, order["id"]), timeout=30)
 
     def receipt_line() -> dict | None:

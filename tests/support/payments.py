@@ -145,9 +145,12 @@ class InMemoryStore:
         self._tx = asyncio.Lock()
         self._orders: dict[UUID, asyncio.Lock] = {}
         self.down = False
+        self.fail_next: list[BaseException] = []  # raised by the next transactions, one each
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[InMemoryRepository]:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
         async with self._tx:
             work = copy.deepcopy(self.state)
             yield InMemoryRepository(work)

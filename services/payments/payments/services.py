@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
+from messaging.db import Outage, unavailable
 from messaging.event import Envelope
 from payments import domain
 from payments.deps import Deps, Store
@@ -287,7 +288,20 @@ async def record_refund(repo: Repository, session_id: str, seen: RefundSeen, cau
 async def run_refund_issuer(
     store: Store, stripe: StripeApi, *, interval: float, metrics: RefundMetrics | None = None
 ) -> None:
-    """The worker's supervised loop: issue due refunds, then wait `interval` seconds."""
+    """The worker's supervised loop: issue due refunds, then wait `interval` seconds.
+
+    An unavailable database pauses it (growing, at most 5 s) like the relay and the scheduler, instead
+    of ending the task for the supervisor to restart (make chaos, db-connections-killed, counted
+    `paybus_task_restarts_total{task="refunds"}`); anything else is a bug and escapes to the supervisor.
+    """
+    outage = Outage("refund issuer")
     while True:
-        await issue_due_refunds(store, stripe, metrics=metrics)
+        try:
+            await issue_due_refunds(store, stripe, metrics=metrics)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            await asyncio.sleep(outage.failed(exc))
+            continue
+        outage.succeeded()
         await asyncio.sleep(interval)

@@ -3,11 +3,15 @@ refused refund is kept for a person (on in-memory fakes of payments' own ports).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+
+import asyncpg
+import pytest
 
 from payments.domain import HANDLED_TYPES, RefundSeen, RefundStatus, SessionStatus
 from payments.metrics import RefundMetrics
-from payments.services import issue_due_refunds
+from payments.services import issue_due_refunds, run_refund_issuer
 from payments.stripe_gateway import StripeRefused, StripeUnavailable
 from tests.support.payments import fake_stripe, store
 
@@ -92,3 +96,28 @@ async def test_an_answer_that_is_not_the_refund_asked_for_is_kept_for_a_person(c
     assert (refused.status, refused.stripe_refund_id) == (RefundStatus.REFUSED, None)
     assert store(deps).state.refund_errors == ["Stripe answered refund re_odd of 1 usd"]
     assert [e.type for e in store(deps).state.outbox] == ["payment.succeeded"]
+
+
+async def test_the_issuer_waits_out_an_unavailable_database_and_goes_on(client, deps) -> None:  # type: ignore[no-untyped-def]
+    """make chaos (db-connections-killed) saw the refunds task end and be restarted by the supervisor:
+    like the relay, it now pauses while the database is unavailable and carries on in place."""
+    await _second_payment(client, deps)
+    store(deps).fail_next += [asyncpg.PostgresConnectionError("terminated"), ConnectionRefusedError()]
+    store(deps).fail_next[1].__cause__ = asyncpg.exceptions.CannotConnectNowError("starting up")
+    issuer = asyncio.create_task(run_refund_issuer(deps.store, deps.stripe, interval=0.01))
+    try:
+        for _ in range(200):
+            if store(deps).state.refunds[0].status is RefundStatus.SUCCEEDED:
+                break
+            await asyncio.sleep(0.01)
+        assert store(deps).state.refunds[0].status is RefundStatus.SUCCEEDED
+        assert not issuer.done()
+    finally:
+        issuer.cancel()
+
+
+async def test_any_other_failure_of_the_issuer_goes_to_the_supervisor(client, deps) -> None:  # type: ignore[no-untyped-def]
+    await _second_payment(client, deps)
+    store(deps).fail_next.append(RuntimeError("a bug"))
+    with pytest.raises(RuntimeError, match="a bug"):
+        await asyncio.wait_for(run_refund_issuer(deps.store, deps.stripe, interval=0.01), timeout=5)

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, async_playwright
 
-from tests.support.servers import REQUIRE
+from tests.support.servers import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -24,10 +23,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 async def chromium() -> AsyncIterator[Browser]:
     """A headless Chromium for the length of the block; skips (or fails when required) without one."""
     if not HAVE_CHROMIUM:
-        message = "Debian's chromium is not installed (make browser installs it)"
-        if REQUIRE:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable("Debian's chromium is not installed (make browser installs it)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         try:

@@ -9,7 +9,7 @@ consumer sets for the task that handles a message.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Literal, Protocol
+from typing import Literal
 
 Settled = Literal["acked", "ignored", "retried", "parked", "rejected"]
 # why a message was parked: its handler kept failing, said retrying cannot help, its body did not
@@ -17,7 +17,9 @@ Settled = Literal["acked", "ignored", "retried", "parked", "rejected"]
 ParkReason = Literal["failed", "permanent", "invalid", "refused"]
 
 
-class Observer(Protocol):
+class Observer:
+    """Does nothing: what a process that exports no metrics watches with; a metrics module overrides it."""
+
     def delivered(self, queue: str) -> None:
         """A message arrived on `queue`."""
 
@@ -32,19 +34,5 @@ class Observer(Protocol):
         """An inbox found the message id already claimed by `consumer`: the repeat had no effect."""
 
 
-class _Unobserved:
-    def delivered(self, queue: str) -> None:
-        pass
-
-    def handled(self, queue: str, seconds: float, *, ok: bool) -> None:
-        pass
-
-    def settled(self, queue: str, outcome: Settled, reason: ParkReason | None = None) -> None:
-        pass
-
-    def duplicate(self, consumer: str) -> None:
-        pass
-
-
-UNOBSERVED: Observer = _Unobserved()
+UNOBSERVED = Observer()
 watching: ContextVar[Observer] = ContextVar("paybus_observer", default=UNOBSERVED)

@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from messaging.broker import Broker
-from messaging.observe import ParkReason, Settled
+from messaging.observe import Observer, ParkReason, Settled
 from messaging.outbox import Relay
 from messaging.topology import producer_of
 
@@ -33,7 +33,7 @@ _RELAY = (
 )
 
 
-class ConsumerMetrics:
+class ConsumerMetrics(Observer):
     """messaging's `Observer`: what the consumers of this process saw, by queue."""
 
     def __init__(self, registry: CollectorRegistry, queues: Iterable[str] = ()) -> None:

@@ -245,9 +245,7 @@ class Consumer(Generic[D]):
         observer.settled(self._name, "acked")
 
     def _handled(self, started: float, *, ok: bool) -> None:
-        seconds = time.perf_counter() - started
-        self._broker.stats.handler_seconds += seconds
-        self._broker.observer.handled(self._name, seconds, ok=ok)
+        self._broker.observer.handled(self._name, time.perf_counter() - started, ok=ok)
 
     async def _handle(
         self, handler: Handler[D], envelope: Envelope[Any], message: AbstractIncomingMessage

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict, TypeVar
 
@@ -66,8 +66,6 @@ class Stats:
     ignored: int = 0
     refused: int = 0  # a type the queue does not carry, or not from the service that publishes it
     held_for_database: int = 0  # handler runs repeated in place because the database was unavailable
-    handler_seconds: float = 0.0
-    by_queue: dict[str, int] = field(default_factory=dict)
 
 
 def message(

@@ -44,10 +44,6 @@ class Access:
     everything: bool = False  # an administrator: configure, write and read anything in the vhost
 
 
-def _consumer(queue: Queue) -> str:
-    return queue.name.split(".", 1)[0]  # queues are named <consumer>.<source>
-
-
 def access(topology: Topology = TOPOLOGY, prefix: str = "") -> list[Access]:
     """Each service's grants, derived from the topology: what it publishes, consumes and schedules."""
     grants: dict[str, dict[str, set[str]]] = {}
@@ -63,7 +59,7 @@ def access(topology: Topology = TOPOLOGY, prefix: str = "") -> list[Access]:
                 keys = topics.setdefault(producer_of(event), {}).setdefault(prefix + exchange.name, set())
                 keys.add(f"^{re.escape(event.routing_key)}$")
     for queue in topology.queues:
-        user, name = _consumer(queue), prefix + queue.name
+        user, name = queue.owner, prefix + queue.name
         grant(user, "configure", name)  # consumers re-declare their own queue at start
         grant(user, "read", name)
         # retry copies, parking and direct sends go through the owner's own exchange, never the default

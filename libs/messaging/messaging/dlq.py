@@ -12,7 +12,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from messaging._wire import Meta
 from messaging.broker import Broker
 from messaging.management import Management
-from messaging.topology import internal_exchange
+from messaging.topology import internal_exchange, owner_of
 
 _PARK_HEADERS = {"x-error", "x-attempts", "x-failed-at", "x-attempt", "x-last-error", "x-death"}
 
@@ -106,7 +106,7 @@ async def replay(broker: Broker, queue: str, limit: int | None = None) -> int:
                 "correlation_id": message.correlation_id or "",
                 "timestamp": message.timestamp,
             }
-            owner = internal_exchange(target.removeprefix(broker.prefix).split(".", 1)[0])
+            owner = internal_exchange(owner_of(target.removeprefix(broker.prefix)))
             await broker.publish_raw(broker.prefix + owner, target, message.body, meta, headers)
             await message.ack()
             moved += 1

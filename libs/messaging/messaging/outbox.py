@@ -41,8 +41,6 @@ MARK_FAILED = """
 UPDATE outbox SET attempts = attempts + 1, last_error = $2, available_at = now() + make_interval(secs => $3)
 WHERE seq = $1"""
 PRUNE_SENT = "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)"
-OUTBOX_LAG = """
-SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 FROM outbox WHERE sent_at IS NULL"""
 OUTBOX_BACKLOG = """
 SELECT count(*)::bigint, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
 FROM outbox WHERE sent_at IS NULL"""
@@ -80,7 +78,7 @@ async def add_to_outbox(
 
 async def outbox_lag(conn: Conn) -> float:
     """Age in seconds of the oldest unsent row (0 when everything is sent): the relay's lag."""
-    return float(await conn.fetchval(OUTBOX_LAG))
+    return float(await conn.fetchval(OUTBOX_BACKLOG, column=1))
 
 
 @dataclass
@@ -187,8 +185,7 @@ class Relay:
         return pruned
 
     async def lag(self) -> float:
-        async with self._pool.acquire() as conn:
-            return await outbox_lag(conn)
+        return (await self.backlog())[1]
 
     async def backlog(self) -> tuple[int, float]:
         """Unsent rows and the age in seconds of the oldest (0 when everything is sent)."""

@@ -23,7 +23,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -116,9 +116,7 @@ def tick(model: type[Tick], start: datetime, every: float, coalesced: int = 0) -
 @dataclass
 class SchedulerStats:
     claimed: int = 0
-    coalesced: int = 0  # periods folded into a later tick (no scheduler ran)
     outages: int = 0  # rounds that found the database unavailable
-    by_task: dict[str, int] = field(default_factory=dict)
 
 
 class Scheduler:
@@ -179,8 +177,6 @@ class Scheduler:
                 return None  # back and forth): that period's tick exists; wait for the next one
             await add_to_outbox(conn, envelope)
         self.stats.claimed += 1
-        self.stats.coalesced += missed
-        self.stats.by_task[task] = self.stats.by_task.get(task, 0) + 1
         if missed:
             log.warning(
                 "%s: %d missed periods coalesced into the tick of %s", task, missed, start.isoformat()

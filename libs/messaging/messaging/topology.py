@@ -91,7 +91,7 @@ class Queue:
     @property
     def owner(self) -> str:
         """The consuming service: queues are named <consumer>.<source>."""
-        return self.name.split(".", 1)[0]
+        return owner_of(self.name)
 
     @property
     def internal_exchange(self) -> str:
@@ -101,6 +101,11 @@ class Queue:
         would let it write into every queue (issue #13).
         """
         return internal_exchange(self.owner)
+
+
+def owner_of(queue_name: str) -> str:
+    """The service that consumes the queue `queue_name` (<consumer>.<source>, retry and DLQ names too)."""
+    return queue_name.split(".", 1)[0]
 
 
 def internal_exchange(owner: str) -> str:

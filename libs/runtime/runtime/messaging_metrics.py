@@ -59,6 +59,12 @@ class ConsumerMetrics(Observer):
             "Messages not moved to a retry queue or DLQ: rejected, so the broker dead-letters them",
             "queue",
         )
+        self._settled = {
+            "acked": self.acked,
+            "ignored": self.ignored,
+            "retried": self.retried,
+            "rejected": self.rejected,
+        }
         self.handler_seconds = Histogram(
             "paybus_handler_duration_seconds",
             "Time one handler run took, by queue and outcome (ok, failed)",
@@ -87,9 +93,7 @@ class ConsumerMetrics(Observer):
         if outcome == "parked":
             self.parked.labels(queue, reason or "failed").inc()
             return
-        {"acked": self.acked, "ignored": self.ignored, "retried": self.retried, "rejected": self.rejected}[
-            outcome
-        ].labels(queue).inc()
+        self._settled[outcome].labels(queue).inc()
 
     def duplicate(self, consumer: str) -> None:
         self.duplicates.labels(consumer).inc()

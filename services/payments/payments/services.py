@@ -107,17 +107,30 @@ async def _checkout_locked(order: Order, deps: Deps) -> CheckoutResult:
 
 
 async def record_stripe_event(body: bytes, event: StripeEvent, deps: Deps) -> str:
-    """Store the event and its payment events in one transaction; returns what it did."""
+    """Store the event and its payment events in one transaction; returns what it did.
+
+    A repeat of a stored event (Stripe delivers at least once; the sweep's late webhooks) is answered
+    before Stripe is asked anything for it; `add_event` stays the check that decides, for two copies
+    racing past the first one.
+    """
+    async with deps.store.transaction() as repo:
+        stored = bool(await repo.known_events([event.id]))
+    if stored:
+        return _duplicate(event, deps)
     remote = await _refund_session_hint(event, deps)
     facts = await _paid_facts(event, deps)
     async with deps.store.transaction() as repo:
         if not await repo.add_event(event, body):
-            deps.metrics.webhook_duplicates.labels(event.type).inc()
-            return "duplicate"
+            return _duplicate(event, deps)
         note = await _apply(repo, event, remote, facts)
         await repo.note_event(event.id, note)
     deps.metrics.webhook_events.labels(event.type, note).inc()
     return note
+
+
+def _duplicate(event: StripeEvent, deps: Deps) -> str:
+    deps.metrics.webhook_duplicates.labels(event.type).inc()
+    return "duplicate"
 
 
 async def _refund_session_hint(event: StripeEvent, deps: Deps) -> RemoteSession | None:
